@@ -1,0 +1,28 @@
+import type { Handler, Step } from './step.ts';
+
+/** A role's variable values: plain data that YAML can carry. */
+export type VarValue = string | number | boolean | string[] | { [key: string]: VarValue } | VarValue[];
+export type Vars = Record<string, VarValue>;
+
+export interface VarSpec {
+  /** Shown in the inventory example and in error messages. */
+  description: string;
+}
+
+export interface Role<V extends Vars = Vars> {
+  name: string;
+  description: string;
+  /** The inventory group whose hosts the role runs on. */
+  hosts: string;
+  /** Every variable the role reads, with its default; the inventory may set only these (and the connection keys). */
+  defaults: V;
+  docs: { [K in keyof V]: VarSpec };
+  /** .env variables the role needs whatever the inventory says. */
+  requiredEnv?: string[];
+  steps(vars: V): Step[];
+  handlers?(vars: V): Handler[];
+}
+
+export function defineRole<V extends Vars>(role: Role<V>): Role<Vars> {
+  return role as unknown as Role<Vars>;
+}

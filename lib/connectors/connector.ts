@@ -1,0 +1,51 @@
+/** What every connector offers: run a shell script on the host, with optional stdin, as the login user or root. */
+export interface RunOptions {
+  /** Bytes fed to the script's standard input. */
+  input?: string | Buffer;
+  /** Run as root (sudo -n) when the connection user is not root. Defaults to the host's `become` setting. */
+  become?: boolean;
+  /** Kill the command after this many milliseconds. Defaults to the connector's command timeout. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ConnectorStats {
+  /** Connections opened (SSH master connections; 0 for local). */
+  connections: number;
+  /** Remote commands executed. */
+  commands: number;
+}
+
+export interface Connector {
+  readonly kind: 'local' | 'ssh';
+  /** Where the host is reached, for messages: "root@127.0.0.1:2222" or "local". */
+  readonly target: string;
+  readonly stats: ConnectorStats;
+  /** Opens the connection and proves the host answers; throws UnreachableError otherwise. */
+  connect(): Promise<void>;
+  /** Runs `script` with /bin/sh on the host. Never throws for a non-zero exit; throws CommandTimeoutError on timeout. */
+  run(script: string, opts?: RunOptions): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
+export class CommandTimeoutError extends Error {
+  override name = 'CommandTimeoutError';
+}
+
+/** Throws a readable error when a command that must succeed did not. */
+export function assertOk(result: RunResult, what: string): RunResult {
+  if (result.code !== 0) {
+    const detail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-8).join('\n');
+    throw new Error(`${what} failed (exit ${result.code})${detail ? `: ${detail}` : ''}`);
+  }
+  return result;
+}
