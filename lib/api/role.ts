@@ -19,6 +19,8 @@ export interface Role<V extends Vars = Vars> {
   docs: { [K in keyof V]: VarSpec };
   /** .env variables the role needs whatever the inventory says. */
   requiredEnv?: string[];
+  /** Rejects bad values before anything runs: the inventory error then points at the variable's line. */
+  validate?(vars: V): { key: keyof V & string; message: string; fix: string } | undefined;
   steps(vars: V): Step[];
   handlers?(vars: V): Handler[];
 }

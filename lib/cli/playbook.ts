@@ -1,0 +1,71 @@
+import type { Role } from '../api/role.ts';
+import { EXIT, InputError } from '../errors.ts';
+import { loadEnvFile } from '../inventory/env-file.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { buildSchema } from '../inventory/schema.ts';
+import { jsonLogFile, jsonStdout } from '../output/json-log.ts';
+import { listrRenderer } from '../output/listr.ts';
+import { plainRenderer } from '../output/plain.ts';
+import { redact } from '../redact.ts';
+import type { Emit } from '../runner/events.ts';
+import { planRun } from '../runner/plan.ts';
+import { runPlay } from '../runner/run-play.ts';
+import { parseCli, type ExtraFlag } from './args.ts';
+import { helpText } from './help.ts';
+
+export interface Playbook {
+  name: string;
+  description: string;
+  /** The roles this playbook runs, in order. */
+  roles: Role[];
+  /** Every role the project has: the inventory may set any of their variables. */
+  allRoles: Role[];
+  extraFlags?: ExtraFlag[];
+}
+
+const out = (line: string) => process.stdout.write(`${redact(line)}\n`);
+const err = (line: string) => process.stderr.write(`${redact(line)}\n`);
+
+/** Parses flags, loads .env and the inventory, plans, runs, prints the recap; returns the exit code. */
+export async function runPlaybook(pb: Playbook, argv: string[] = process.argv.slice(2)): Promise<number> {
+  let opts;
+  let plans;
+  try {
+    opts = parseCli(argv, pb.extraFlags);
+    if (opts.help) {
+      out(helpText(pb.name, pb.description, pb.roles, pb.extraFlags ?? []));
+      return EXIT.ok;
+    }
+    const env = loadEnvFile(opts.envFile);
+    const inventory = loadInventory(opts.inventory, buildSchema(pb.allRoles));
+    plans = planRun(inventory, pb.roles, env, opts);
+  } catch (e) {
+    if (e instanceof InputError) {
+      err(`error: ${e.format()}`);
+      return EXIT.badInput;
+    }
+    throw e;
+  }
+
+  const log = jsonLogFile(opts.logDir, pb.name);
+  const interactive = Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !opts.json;
+  const listr = interactive ? listrRenderer(plans, out) : undefined;
+  const view: Emit = opts.json ? jsonStdout(out) : listr ? listr.emit : plainRenderer(out, opts.verbosity);
+  const { exitCode } = await runPlay(plans, { playbook: pb.name, checkMode: opts.check, diff: opts.diff, forks: opts.forks }, (e) => {
+    log.emit(e);
+    view(e);
+  });
+  await listr?.done();
+  if (!opts.json) out(`log: ${log.path}`);
+  return exitCode;
+}
+
+/** Entry point for playbooks/*.ts: runs and exits with the documented code. */
+export async function main(pb: Playbook): Promise<void> {
+  try {
+    process.exitCode = await runPlaybook(pb);
+  } catch (e) {
+    err(`internal error: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = EXIT.failed;
+  }
+}

@@ -1,0 +1,53 @@
+import type { Emit, RunEvent } from '../runner/events.ts';
+import { formatRecap } from './recap.ts';
+import { colourDiff, style } from './style.ts';
+
+/** One line per event: for CI, pipes and logs. */
+export function plainRenderer(write: (line: string) => void, verbosity: number): Emit {
+  return (e: RunEvent) => {
+    switch (e.type) {
+      case 'run-start':
+        write(style.bold(`PLAY ${e.playbook}${e.checkMode ? ' (check mode: nothing will be changed)' : ''} on ${e.hosts.join(', ')}`));
+        break;
+      case 'host-start':
+        if (verbosity > 0) write(`[${e.host}] connecting to ${e.target}`);
+        break;
+      case 'host-unreachable':
+        write(style.red(`[${e.host}] UNREACHABLE: ${e.message}`));
+        break;
+      case 'host-error':
+        write(style.red(`[${e.host}] FAILED before any step: ${e.message}`));
+        break;
+      case 'role-start':
+        write(style.bold(`[${e.host}] ${e.role}`));
+        break;
+      case 'step': {
+        const label = { ok: style.green('ok'), changed: style.yellow('changed'), skipped: style.dim('skipped'), failed: style.red('FAILED') }[e.status];
+        const detail = e.message ? `: ${e.message}` : '';
+        if (e.status === 'ok' && verbosity === 0) write(`[${e.host}]   ${e.title} … ${label}`);
+        else write(`[${e.host}]   ${e.title} … ${label}${detail}${verbosity > 1 ? style.dim(` (${e.ms} ms)`) : ''}`);
+        if (e.diff) write(indent(colourDiff(e.diff.trimEnd())));
+        break;
+      }
+      case 'handler':
+        write(`[${e.host}]   handler ${e.name} … ${e.status === 'failed' ? style.red('FAILED') : e.status === 'changed' ? style.yellow('ran') : style.dim('skipped')}${e.message ? `: ${e.message}` : ''}`);
+        break;
+      case 'log':
+        if (verbosity >= e.level) write(style.dim(`[${e.host}]   ${e.message}`));
+        break;
+      case 'run-end':
+        write('');
+        write(formatRecap(e.recap, e.exitCode, e.seconds));
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
+}

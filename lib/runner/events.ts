@@ -1,0 +1,41 @@
+/** Everything the runner reports; renderers and the JSON log only ever see these, already redacted. */
+export type StepStatus = 'ok' | 'changed' | 'skipped' | 'failed';
+
+export interface HostRecap {
+  host: string;
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  seconds: number;
+  connections: number;
+  commands: number;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; playbook: string; hosts: string[]; checkMode: boolean; diff: boolean; time: string }
+  | { type: 'host-start'; host: string; target: string }
+  | { type: 'host-unreachable'; host: string; message: string }
+  /** The host answered but the run could not start on it (facts failed). */
+  | { type: 'host-error'; host: string; message: string }
+  | { type: 'role-start'; host: string; role: string }
+  | {
+      type: 'step';
+      host: string;
+      role: string;
+      index: number;
+      title: string;
+      status: StepStatus;
+      /** What changed (or would change in check mode), why it was skipped, or why it failed. */
+      message?: string;
+      diff?: string;
+      ms: number;
+    }
+  | { type: 'handler'; host: string; role: string; name: string; status: 'changed' | 'skipped' | 'failed'; message?: string }
+  | { type: 'log'; host: string; role?: string; message: string; level: 1 | 2 }
+  | { type: 'role-end'; host: string; role: string }
+  | { type: 'host-end'; host: string; recap: HostRecap }
+  | { type: 'run-end'; recap: HostRecap[]; exitCode: number; seconds: number };
+
+export type Emit = (event: RunEvent) => void;

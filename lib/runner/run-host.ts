@@ -1,0 +1,185 @@
+import type { Change, Handler, ProbeResult, StepContext } from '../api/step.ts';
+import { UnreachableError, type Connector } from '../connectors/connector.ts';
+import { FACTS_SCRIPT, parseFacts } from '../facts/gather.ts';
+import type { Facts } from '../facts/facts.ts';
+import type { Emit, HostRecap, StepStatus } from './events.ts';
+import { parsePending, readPendingScript, writePending, type PendingHandler } from './handler-state.ts';
+import type { HostPlan, PlannedRole, PlannedStep } from './plan.ts';
+import { runProbes } from './probe-batch.ts';
+
+export interface HostRunSettings {
+  checkMode: boolean;
+  diff: boolean;
+  stateDir: string;
+}
+
+const STATE_MARK = '@@msh-state';
+
+/** Runs one host's roles in order: connect, facts, steps (probe → check → apply → re-check), handlers at each role's end. */
+export async function runHost(plan: HostPlan, conn: Connector, settings: HostRunSettings, emit: Emit): Promise<HostRecap> {
+  const host = plan.host.name;
+  const started = Date.now();
+  const recap: HostRecap = { host, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, seconds: 0, connections: 0, commands: 0 };
+  const finish = () => {
+    recap.seconds = (Date.now() - started) / 1000;
+    recap.connections = conn.stats.connections;
+    recap.commands = conn.stats.commands;
+    emit({ type: 'host-end', host, recap });
+    return recap;
+  };
+
+  emit({ type: 'host-start', host, target: conn.target });
+  let facts: Facts;
+  let pending: PendingHandler[];
+  try {
+    await conn.connect();
+    const res = await conn.run(`${FACTS_SCRIPT}\necho ${STATE_MARK}\n${readPendingScript(settings.stateDir)}`);
+    if (res.code !== 0) throw new Error(`gathering facts failed (exit ${res.code}): ${res.stderr.trim()}`);
+    const [factText = '', stateText = ''] = res.stdout.split(`${STATE_MARK}\n`);
+    facts = parseFacts(factText);
+    pending = parsePending(stateText);
+  } catch (err) {
+    if (err instanceof UnreachableError) {
+      recap.unreachable = true;
+      emit({ type: 'host-unreachable', host, message: err.message });
+    } else {
+      recap.failed++;
+      emit({ type: 'host-error', host, message: (err as Error).message });
+    }
+    return finish();
+  }
+
+  const count = (status: StepStatus) => {
+    if (status === 'failed') recap.failed++;
+    else recap[status]++;
+  };
+
+  for (const pr of plan.roles) {
+    emit({ type: 'role-start', host, role: pr.role.name });
+    const ok = await runRole(pr, { host, conn, facts, settings, emit, count, pending });
+    emit({ type: 'role-end', host, role: pr.role.name });
+    if (!ok) break;
+  }
+  return finish();
+}
+
+interface RoleRun {
+  host: string;
+  conn: Connector;
+  facts: Facts;
+  settings: HostRunSettings;
+  emit: Emit;
+  count: (s: StepStatus) => void;
+  /** Shared across the host's roles: what is recorded on the host. */
+  pending: PendingHandler[];
+}
+
+async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
+  const { host, conn, facts, settings, emit, count } = run;
+  const role = pr.role.name;
+  const ctx: StepContext = {
+    host,
+    facts,
+    conn,
+    checkMode: settings.checkMode,
+    log: (message) => emit({ type: 'log', host, role, message, level: 1 }),
+  };
+  const notified = new Set(run.pending.filter((p) => p.role === role).map((p) => p.name));
+  const known = new Set(pr.handlers.map((h) => h.name));
+  for (const name of notified) {
+    if (!known.has(name)) {
+      emit({ type: 'log', host, role, level: 1, message: `dropping pending handler "${name}": role ${role} no longer has it` });
+      notified.delete(name);
+      await record(run, role, notified);
+    }
+  }
+
+  const runnable = pr.steps.map((ps) => (ps.deselected ? ps.deselected : skipReason(ps, facts)));
+  let probes: Map<number, ProbeResult> | null = null;
+  const probeAll = async (from: number) => {
+    const wanted = new Map<number, string>();
+    pr.steps.forEach((ps, i) => {
+      if (i >= from && runnable[i] === undefined && ps.step.probe !== undefined) wanted.set(i, ps.step.probe);
+    });
+    return runProbes(conn, wanted);
+  };
+
+  for (const [i, ps] of pr.steps.entries()) {
+    const step = ps.step;
+    const t0 = Date.now();
+    const report = (status: StepStatus, message?: string, change?: Change) => {
+      count(status);
+      emit({ type: 'step', host, role, index: i, title: step.title, status, message, diff: settings.diff || settings.checkMode ? change?.diff : undefined, ms: Date.now() - t0 });
+    };
+    const reason = runnable[i];
+    if (reason !== undefined) {
+      report('skipped', reason);
+      continue;
+    }
+    try {
+      probes ??= await probeAll(i);
+      const change = await step.check(ctx, probes.get(i));
+      if (!change) {
+        report('ok');
+        continue;
+      }
+      if (settings.checkMode) {
+        for (const h of step.notify ?? []) notified.add(h);
+        report('changed', change.summary, change);
+        continue;
+      }
+      await step.apply(ctx, change);
+      probes = null; // the host changed: later steps must be probed again
+      const again = await step.check(ctx, step.probe === undefined ? undefined : (await runProbes(conn, new Map([[i, step.probe]]))).get(i));
+      if (again) throw new Error(`did not converge: after applying, it still reports "${again.summary}"`);
+      const fresh = (step.notify ?? []).filter((h) => !notified.has(h));
+      for (const h of step.notify ?? []) notified.add(h);
+      if (fresh.length > 0) await record(run, role, notified);
+      report('changed', change.summary, change);
+    } catch (err) {
+      report('failed', (err as Error).message);
+      return false;
+    }
+  }
+
+  return runHandlers(pr.handlers, notified, ctx, run, role);
+}
+
+async function runHandlers(handlers: Handler[], notified: Set<string>, ctx: StepContext, run: RoleRun, role: string): Promise<boolean> {
+  for (const handler of handlers) {
+    if (!notified.has(handler.name)) continue;
+    if (run.settings.checkMode) {
+      run.emit({ type: 'handler', host: run.host, role, name: handler.name, status: 'skipped', message: 'would run (check mode)' });
+      continue;
+    }
+    try {
+      await handler.run(ctx);
+      notified.delete(handler.name);
+      await record(run, role, notified);
+      run.emit({ type: 'handler', host: run.host, role, name: handler.name, status: 'changed' });
+    } catch (err) {
+      run.emit({ type: 'handler', host: run.host, role, name: handler.name, status: 'failed', message: (err as Error).message });
+      run.count('failed');
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Writes this role's notified handlers into the host's pending list (never in check mode). */
+async function record(run: RoleRun, role: string, notified: Set<string>): Promise<void> {
+  if (run.settings.checkMode) return;
+  const others = run.pending.filter((p) => p.role !== role);
+  const next = [...others, ...[...notified].map((name) => ({ role, name }))];
+  const same = next.length === run.pending.length && next.every((p) => run.pending.some((q) => q.role === p.role && q.name === p.name));
+  if (same) return;
+  run.pending.splice(0, run.pending.length, ...next);
+  await writePending(run.conn, run.settings.stateDir, run.pending);
+}
+
+function skipReason(ps: PlannedStep, facts: Facts): string | undefined {
+  if (!ps.step.when) return undefined;
+  const verdict = ps.step.when(facts);
+  if (verdict === true) return undefined;
+  return verdict === false ? 'condition not met on this host' : verdict;
+}

@@ -1,0 +1,233 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defineRole, type Role } from '../../lib/api/role.ts';
+import type { Handler, Step } from '../../lib/api/step.ts';
+import { assertOk } from '../../lib/connectors/connector.ts';
+import { shq } from '../../lib/connectors/shell.ts';
+import { parseInventory } from '../../lib/inventory/load.ts';
+import { buildSchema } from '../../lib/inventory/schema.ts';
+import type { RunEvent } from '../../lib/runner/events.ts';
+import type { RunOptions } from '../../lib/runner/options.ts';
+import { planRun } from '../../lib/runner/plan.ts';
+import { runPlay } from '../../lib/runner/run-play.ts';
+
+/** A step that makes `path` hold `content`: probe with cat, apply with printf. Real files, real shell. */
+function fileStep(title: string, path: string, content: string, extra: Partial<Step> = {}): Step {
+  return {
+    title,
+    probe: `cat ${shq(path)} 2>/dev/null`,
+    check: (_ctx, probe) => (probe?.stdout === content ? null : { summary: `write ${path}` }),
+    apply: async (ctx) => {
+      assertOk(await ctx.conn.run(`printf %s ${shq(content)} > ${shq(path)}`), `writing ${path}`);
+    },
+    ...extra,
+  };
+}
+
+/** A handler that appends a line to a log file, so tests can count how often it ran. */
+function appendHandler(name: string, log: string): Handler {
+  return { name, run: async (ctx) => void assertOk(await ctx.conn.run(`echo ${shq(name)} >> ${shq(log)}`), name) };
+}
+
+interface Harness {
+  dir: string;
+  run(role: Role, opts?: Partial<RunOptions>, hosts?: string[]): Promise<{ exitCode: number; events: RunEvent[] }>;
+}
+
+function harness(): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'msh-steps-'));
+  return {
+    dir,
+    async run(role, opts = {}, hosts = ['h1']) {
+      const inventoryText = `all:\n  vars:\n    ansible_connection: local\n  hosts:\n${hosts.map((h) => `    ${h}:\n      msh_state_dir: ${dir}/state-${h}\n`).join('')}`;
+      const inventory = parseInventory(inventoryText, 'test.yml', buildSchema([role]));
+      const options: RunOptions = {
+        inventory: 'test.yml', envFile: '.env', check: false, diff: false, tags: [], skipTags: [], limit: [], verbosity: 0,
+        json: false, yes: false, forks: 5, logDir: join(dir, 'logs'), extra: {}, ...opts,
+      };
+      const plans = planRun(inventory, [role], { file: '.env', exists: false, values: {} }, options);
+      const events: RunEvent[] = [];
+      const { exitCode } = await runPlay(plans, { playbook: 'test', checkMode: options.check, diff: options.diff, forks: options.forks }, (e) => events.push(e));
+      return { exitCode, events };
+    },
+  };
+}
+
+const stepEvents = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: 'step' }> => e.type === 'step');
+const recapOf = (events: RunEvent[]) => (events.find((e) => e.type === 'run-end') as Extract<RunEvent, { type: 'run-end' }>).recap;
+
+const s = suite('step semantics');
+
+s('check mode changes nothing and says what would change; apply converges; second run 0 changed', async () => {
+  const h = harness();
+  const target = join(h.dir, 'motd');
+  const role = defineRole({ name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {}, steps: () => [fileStep('write motd', target, 'hello\n')] });
+
+  const check = await h.run(role, { check: true });
+  assert.is(check.exitCode, 0);
+  assert.is(existsSync(target), false, 'check mode must not create the file');
+  assert.equal(stepEvents(check.events).map((e) => [e.status, e.message]), [['changed', `write ${target}`]]);
+
+  const first = await h.run(role);
+  assert.is(readFileSync(target, 'utf8'), 'hello\n');
+  assert.is(recapOf(first.events)[0]!.changed, 1);
+
+  const second = await h.run(role);
+  assert.is(second.exitCode, 0);
+  assert.is(recapOf(second.events)[0]!.changed, 0);
+  assert.is(recapOf(second.events)[0]!.ok, 1);
+});
+
+s('a step that still reports a change after apply fails as "did not converge"', async () => {
+  const h = harness();
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      { title: 'never converges', check: () => ({ summary: 'always different' }), apply: async () => undefined },
+      fileStep('after', join(h.dir, 'after'), 'x'),
+    ],
+  });
+  const r = await h.run(role);
+  assert.is(r.exitCode, 2);
+  const [first, second] = stepEvents(r.events);
+  assert.is(first!.status, 'failed');
+  assert.is(first!.message, 'did not converge: after applying, it still reports "always different"');
+  assert.is(second, undefined, 'a failed host stops its own steps');
+  assert.is(existsSync(join(h.dir, 'after')), false);
+});
+
+s('check mode never calls apply', async () => {
+  const h = harness();
+  let applied = 0;
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [{ title: 'x', check: () => ({ summary: 'would do' }), apply: async () => void applied++ }],
+  });
+  await h.run(role, { check: true });
+  assert.is(applied, 0);
+});
+
+s('a handler notified by several steps runs once, at the end of its role', async () => {
+  const h = harness();
+  const log = join(h.dir, 'handler.log');
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      fileStep('a', join(h.dir, 'a'), '1', { notify: ['restart demo'] }),
+      fileStep('b', join(h.dir, 'b'), '2', { notify: ['restart demo'] }),
+    ],
+    handlers: () => [appendHandler('restart demo', log)],
+  });
+  const r = await h.run(role);
+  assert.is(readFileSync(log, 'utf8'), 'restart demo\n');
+  const order = r.events.filter((e) => e.type === 'step' || e.type === 'handler').map((e) => e.type);
+  assert.equal(order, ['step', 'step', 'handler']);
+  await h.run(role);
+  assert.is(readFileSync(log, 'utf8'), 'restart demo\n', 'no change on the rerun: the handler does not run again');
+});
+
+s('a handler pending when a run fails is remembered on the host and runs on the next run', async () => {
+  const h = harness();
+  const log = join(h.dir, 'handler.log');
+  const gate = join(h.dir, 'gate');
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      fileStep('config', join(h.dir, 'config'), 'v2', { notify: ['restart demo'] }),
+      {
+        title: 'needs the gate',
+        probe: `test -e ${shq(gate)}`,
+        check: (_c, p) => (p?.code === 0 ? null : { summary: 'gate missing' }),
+        apply: async () => {
+          throw new Error('gate is closed');
+        },
+      },
+    ],
+    handlers: () => [appendHandler('restart demo', log)],
+  });
+  const failed = await h.run(role);
+  assert.is(failed.exitCode, 2);
+  assert.is(existsSync(log), false, 'the handler did not run in the failed run');
+  assert.equal(JSON.parse(readFileSync(join(h.dir, 'state-h1', 'pending-handlers.json'), 'utf8')), [{ role: 'demo', name: 'restart demo' }]);
+
+  writeFileSync(gate, '');
+  const next = await h.run(role);
+  assert.is(next.exitCode, 0);
+  assert.is(recapOf(next.events)[0]!.changed, 0, 'config is already right: nothing changes');
+  assert.is(readFileSync(log, 'utf8'), 'restart demo\n', 'but the remembered handler ran');
+  assert.is(existsSync(join(h.dir, 'state-h1', 'pending-handlers.json')), false);
+});
+
+s('check mode reports notified handlers as "would run" and records nothing', async () => {
+  const h = harness();
+  const log = join(h.dir, 'handler.log');
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [fileStep('a', join(h.dir, 'a'), '1', { notify: ['restart demo'] })],
+    handlers: () => [appendHandler('restart demo', log)],
+  });
+  const r = await h.run(role, { check: true });
+  const handler = r.events.find((e) => e.type === 'handler') as Extract<RunEvent, { type: 'handler' }>;
+  assert.is(handler.status, 'skipped');
+  assert.is(handler.message, 'would run (check mode)');
+  assert.is(existsSync(log), false);
+  assert.is(existsSync(join(h.dir, 'state-h1')), false);
+});
+
+s('a no-change run probes all steps of a role in one command', async () => {
+  const h = harness();
+  const steps = Array.from({ length: 8 }, (_, i) => fileStep(`s${i}`, join(h.dir, `f${i}`), `c${i}`));
+  const role = defineRole({ name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {}, steps: () => steps });
+  await h.run(role);
+  const r = await h.run(role);
+  const recap = recapOf(r.events)[0]!;
+  assert.is(recap.changed, 0);
+  assert.is(recap.ok, 8);
+  assert.is(recap.commands, 2, 'facts + one batched probe');
+});
+
+s('a failed host stops its own steps while the other hosts go on', async () => {
+  const h = harness();
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      {
+        title: 'fails on h1 only',
+        when: () => true,
+        check: (ctx) => (ctx.host === 'h1' ? { summary: 'break' } : null),
+        apply: async () => {
+          throw new Error('boom on h1');
+        },
+      },
+      fileStep('then write', join(h.dir, 'written-by-someone'), 'ok'),
+    ],
+  });
+  const r = await h.run(role, {}, ['h1', 'h2']);
+  assert.is(r.exitCode, 2);
+  const recap = recapOf(r.events);
+  assert.is(recap.find((x) => x.host === 'h1')!.failed, 1);
+  assert.is(recap.find((x) => x.host === 'h2')!.failed, 0);
+  assert.is(recap.find((x) => x.host === 'h2')!.changed, 1);
+  const h1Steps = stepEvents(r.events).filter((e) => e.host === 'h1');
+  assert.equal(h1Steps.map((e) => e.status), ['failed']);
+  assert.is(h1Steps[0]!.message, 'boom on h1');
+});
+
+s('when: a false condition or a reason skips the step', async () => {
+  const h = harness();
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      fileStep('only with systemd', join(h.dir, 'x'), 'x', { when: (f) => f.osId === 'no-such-os' || 'needs no-such-os' }),
+      fileStep('never', join(h.dir, 'y'), 'y', { when: () => false }),
+    ],
+  });
+  const r = await h.run(role);
+  assert.equal(stepEvents(r.events).map((e) => [e.status, e.message]), [['skipped', 'needs no-such-os'], ['skipped', 'condition not met on this host']]);
+  assert.is(existsSync(join(h.dir, 'x')), false);
+});
+
+s.run();
