@@ -27,7 +27,7 @@ const out = (line: string) => process.stdout.write(`${redact(line)}\n`);
 const err = (line: string) => process.stderr.write(`${redact(line)}\n`);
 
 /** Parses flags, loads .env and the inventory, plans, runs, prints the recap; returns the exit code. */
-export async function runPlaybook(pb: Playbook, argv: string[] = process.argv.slice(2)): Promise<number> {
+export async function runPlaybook(pb: Playbook, argv: string[] = playbookArgs(pb.name)): Promise<number> {
   let opts;
   let plans;
   try {
@@ -58,6 +58,12 @@ export async function runPlaybook(pb: Playbook, argv: string[] = process.argv.sl
   await listr?.done();
   if (!opts.json) out(`log: ${log.path}`);
   return exitCode;
+}
+
+/** The flags after the playbook's own path: `npx zx playbooks/site.ts` and `node playbooks/site.ts` put it at different places. */
+function playbookArgs(name: string): string[] {
+  const at = process.argv.findIndex((a, i) => i > 0 && (a.endsWith(`/${name}.ts`) || a === `${name}.ts`));
+  return process.argv.slice(at >= 0 ? at + 1 : 2);
 }
 
 /** Entry point for playbooks/*.ts: runs and exits with the documented code. */

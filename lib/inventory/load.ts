@@ -74,6 +74,9 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
         const hint = closest(key, [...schema.keys()]);
         fail(`unknown variable "${key}"`, pair.key, hint ? `did you mean "${hint}"? (every variable is listed in inventory/example.yml)` : 'remove it; every variable is listed in inventory/example.yml');
       }
+      if (pair.value == null || (isScalar(pair.value) && pair.value.value == null)) {
+        fail(`"${key}" has no value`, pair.key, `give "${key}" a value, or remove the line`);
+      }
       const value = toValue(pair.value, key);
       const type = Array.isArray(value) ? 'list' : typeof value === 'object' ? 'map' : (typeof value as 'string' | 'number' | 'boolean');
       if (type !== def!.type) {
@@ -143,9 +146,6 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
   walkGroup('all', allNode, [], []);
 
   for (const [name, entry] of seen) {
-    if (groups.has(name)) {
-      fail(`"${name}" is both a host and a group`, null, 'rename one of them');
-    }
     const vars: Record<string, VarValue> = {};
     const origins: Record<string, SourcePos> = {};
     // As in Ansible: all < parent group < child group < host; at equal depth the group met later wins.

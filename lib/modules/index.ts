@@ -1,0 +1,14 @@
+export { apt, type AptOptions } from './apt.ts';
+export { blockInFile, blockMarkers, type BlockInFileOptions } from './block-in-file.ts';
+export { command, type CommandOptions } from './command.ts';
+export { directory, type DirectoryOptions } from './directory.ts';
+export { download, type DownloadOptions } from './download.ts';
+export { file, writeFileAtomic, type FileOptions } from './file.ts';
+export { group, type GroupOptions } from './group.ts';
+export { lineInFile, type LineInFileOptions } from './line-in-file.ts';
+export { link, type LinkOptions } from './link.ts';
+export { restartService, service, type ServiceOptions } from './service.ts';
+export type { StepOptions } from './step-options.ts';
+export { sysctl, type SysctlOptions } from './sysctl.ts';
+export { systemdUnit, type SystemdUnitOptions } from './systemd-unit.ts';
+export { user, type UserOptions } from './user.ts';
