@@ -10,5 +10,6 @@ export const CONNECTION_VARS: Record<string, Omit<VarDef, 'roles'>> = {
   ansible_connection: { type: 'string', choices: ['ssh', 'local'], description: 'How to reach the host: ssh (default) or local.' },
   msh_connect_timeout: { type: 'number', description: 'Seconds to wait for the SSH connection (default 10).' },
   msh_command_timeout: { type: 'number', description: 'Seconds one remote command may take (default 900).' },
+  msh_known_hosts_file: { type: 'string', description: 'known_hosts file for these hosts (default .ssh-state/known_hosts; new keys are accepted, changed ones refused).' },
   msh_state_dir: { type: 'string', description: 'Where the tool keeps its state on the host (default /var/lib/media-server-home).' },
 };

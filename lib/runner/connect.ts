@@ -18,6 +18,7 @@ export function connectorFor(hostName: string, v: Vars): Connector {
     become,
     connectTimeoutSec: typeof v.msh_connect_timeout === 'number' ? v.msh_connect_timeout : undefined,
     commandTimeoutMs,
+    knownHostsFile: typeof v.msh_known_hosts_file === 'string' ? v.msh_known_hosts_file : undefined,
   });
 }
 
