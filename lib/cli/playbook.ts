@@ -5,7 +5,7 @@ import { loadInventory } from '../inventory/load.ts';
 import { buildSchema } from '../inventory/schema.ts';
 import { jsonLogFile, jsonStdout } from '../output/json-log.ts';
 import { listrRenderer } from '../output/listr.ts';
-import { plainRenderer } from '../output/plain.ts';
+import { plainRenderer, playHeader } from '../output/plain.ts';
 import { redact } from '../redact.ts';
 import type { Emit } from '../runner/events.ts';
 import { planRun } from '../runner/plan.ts';
@@ -49,6 +49,7 @@ export async function runPlaybook(pb: Playbook, argv: string[] = playbookArgs(pb
 
   const log = jsonLogFile(opts.logDir, pb.name);
   const interactive = Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !opts.json;
+  if (interactive) out(playHeader(pb.name, opts.check, plans.map((p) => p.host.name)));
   const listr = interactive ? listrRenderer(plans, out) : undefined;
   const view: Emit = opts.json ? jsonStdout(out) : listr ? listr.emit : plainRenderer(out, opts.verbosity);
   const { exitCode } = await runPlay(plans, { playbook: pb.name, checkMode: opts.check, diff: opts.diff, forks: opts.forks }, (e) => {

@@ -10,6 +10,7 @@ export interface UserOptions extends StepOptions {
   /** Supplementary groups the user must be in; other memberships are left alone. */
   groups?: string[];
   shell?: string;
+  /** For an existing user, only the passwd entry changes (usermod -d): files are not moved. */
   home?: string;
   /** Create as a system user (uid from the system range); only used when creating. */
   system?: boolean;

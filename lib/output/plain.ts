@@ -7,7 +7,7 @@ export function plainRenderer(write: (line: string) => void, verbosity: number):
   return (e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
-        write(style.bold(`PLAY ${e.playbook}${e.checkMode ? ' (check mode: nothing will be changed)' : ''} on ${e.hosts.join(', ')}`));
+        write(playHeader(e.playbook, e.checkMode, e.hosts));
         break;
       case 'host-start':
         if (verbosity > 0) write(`[${e.host}] connecting to ${e.target}`);
@@ -43,6 +43,10 @@ export function plainRenderer(write: (line: string) => void, verbosity: number):
         break;
     }
   };
+}
+
+export function playHeader(playbook: string, checkMode: boolean, hosts: string[]): string {
+  return style.bold(`PLAY ${playbook}${checkMode ? ' (check mode: nothing will be changed)' : ''} on ${hosts.join(', ')}`);
 }
 
 function indent(text: string): string {

@@ -8,7 +8,9 @@ const NAME = 'msh-test-group';
 const GID = 47123;
 
 const getent = async (name: string) => (await sh(`getent group ${name}`)).stdout.trim();
-const cleanup = () => sh(`groupdel ${NAME} 2>/dev/null; groupdel ${NAME}-sys 2>/dev/null; true`);
+const cleanup = async () => {
+  await sh(`groupdel ${NAME} 2>/dev/null; groupdel ${NAME}-sys 2>/dev/null; true`);
+};
 
 test.before(cleanup);
 test.after(cleanup);

@@ -13,7 +13,9 @@ const UID = 47321;
 
 const passwd = async (name: string) => (await sh(`getent passwd ${name}`)).stdout.trim();
 const groupsOf = async (name: string) => (await sh(`id -Gn ${name}`)).stdout.trim().split(' ');
-const cleanup = () => sh(`for u in ${NAME} ${SYS}; do userdel -r $u 2>/dev/null; done; for g in ${G1} ${G2} ${NAME} ${SYS}; do groupdel $g 2>/dev/null; done; rm -rf /home/${NAME} /srv/${NAME}; true`);
+const cleanup = async () => {
+  await sh(`for u in ${NAME} ${SYS}; do userdel -r $u 2>/dev/null; done; for g in ${G1} ${G2} ${NAME} ${SYS}; do groupdel $g 2>/dev/null; done; rm -rf /home/${NAME} /srv/${NAME}; true`);
+};
 
 test.before(async () => {
   await cleanup();
