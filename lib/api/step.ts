@@ -22,6 +22,11 @@ export interface StepContext {
   readonly checkMode: boolean;
   /** Logs a line under the step at -v. */
   log(message: string): void;
+  /**
+   * Guards a destructive action, named with its target ("wipe /dev/disk/by-id/ata-X"): passes with --yes (and logs it),
+   * otherwise throws, so the step fails saying how to confirm.
+   */
+  confirm(action: string): void;
 }
 
 /**

@@ -5,14 +5,12 @@ import { assertOk, type Connector } from '../connectors/connector.ts';
 import { shq } from '../connectors/shell.ts';
 import { containsSecret } from '../redact.ts';
 import { contentDiff } from './diff.ts';
+import { stepMeta, type StepOptions } from './step-options.ts';
 import { fileStateProbe, normalizeMode, ownershipChanges, ownershipScript, parseFileState, type FileState, type Ownership } from './file-state.ts';
 
-export interface FileOptions extends Ownership {
+export interface FileOptions extends Ownership, StepOptions {
   path: string;
   content: string | Buffer;
-  title?: string;
-  tags?: string[];
-  notify?: string[];
   /** Hide the content from diffs; implied when the content holds a .env value. Forces mode 0600 unless a stricter one is set. */
   secret?: boolean;
   /** Shell command run on a temporary copy before the file is put in place, e.g. "sshd -t -f %s"; failure keeps the old file. */
@@ -31,9 +29,7 @@ export function file(opts: FileOptions): Step {
   const want: Ownership = { ...opts, mode: opts.mode ?? (secret ? '0600' : undefined) };
   const wantSha = sha256Hex(content);
   return {
-    title: opts.title ?? `file ${opts.path}`,
-    tags: opts.tags,
-    notify: opts.notify,
+    ...stepMeta(opts, `file ${opts.path}`),
     probe: fileStateProbe(opts.path, !secret),
     check(_ctx, probe) {
       const state = parseFileState(probe?.stdout ?? '');

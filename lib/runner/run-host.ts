@@ -9,6 +9,8 @@ import { runProbes } from './probe-batch.ts';
 
 export interface HostRunSettings {
   checkMode: boolean;
+  /** --yes: destructive actions are confirmed. */
+  yes: boolean;
   diff: boolean;
   stateDir: string;
 }
@@ -83,6 +85,10 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
     conn,
     checkMode: settings.checkMode,
     log: (message) => emit({ type: 'log', host, role, message, level: 1 }),
+    confirm: (action) => {
+      if (!settings.yes) throw new Error(`refusing to ${action} without confirmation: rerun with --yes to confirm`);
+      emit({ type: 'log', host, role, message: `confirmed by --yes: ${action}`, level: 1 });
+    },
   };
   const notified = new Set(run.pending.filter((p) => p.role === role).map((p) => p.name));
   const known = new Set(pr.handlers.map((h) => h.name));

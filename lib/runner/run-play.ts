@@ -10,6 +10,7 @@ export interface PlayOptions {
   playbook: string;
   checkMode: boolean;
   diff: boolean;
+  yes: boolean;
   forks: number;
   /** For tests: reuse connectors instead of building them from the connection vars. */
   connectors?: Map<string, Connector>;
@@ -27,7 +28,7 @@ export async function runPlay(plans: HostPlan[], opts: PlayOptions, sink: Emit):
     for (let plan = queue.shift(); plan; plan = queue.shift()) {
       const conn = opts.connectors?.get(plan.host.name) ?? connectorFor(plan.host.name, plan.connection);
       try {
-        const settings = { checkMode: opts.checkMode, diff: opts.diff, stateDir: stateDirFor(plan.connection) };
+        const settings = { checkMode: opts.checkMode, diff: opts.diff, yes: opts.yes, stateDir: stateDirFor(plan.connection) };
         recaps.set(plan.host.name, await runHost(plan, conn, settings, emit));
       } finally {
         if (!opts.connectors) await conn.close().catch(() => undefined);

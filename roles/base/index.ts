@@ -39,13 +39,18 @@ export const base = defineRole({
       tags: ['cron'],
       notify: ['restart cron'],
     }),
-    { ...directory({ path: '/etc/systemd/journald.conf.d', mode: '0755', owner: 'root', group: 'root' }), title: 'Journald drop-in directory', tags: ['journald'], when: hasSystemd },
-    {
-      ...file({ path: '/etc/systemd/journald.conf.d/50-media-server-home.conf', content: journaldDropIn({ maxUse: v.journald_max_use }), mode: '0644', owner: 'root', group: 'root', notify: ['restart journald'] }),
+    directory({ title: 'Journald drop-in directory', path: '/etc/systemd/journald.conf.d', mode: '0755', owner: 'root', group: 'root', tags: ['journald'], when: hasSystemd }),
+    file({
       title: 'Cap the journal size',
+      path: '/etc/systemd/journald.conf.d/50-media-server-home.conf',
+      content: journaldDropIn({ maxUse: v.journald_max_use }),
+      mode: '0644',
+      owner: 'root',
+      group: 'root',
       tags: ['journald'],
       when: hasSystemd,
-    },
+      notify: ['restart journald'],
+    }),
   ],
   handlers: () => [restartService('cron', 'restart cron'), restartService('systemd-journald', 'restart journald')],
 });

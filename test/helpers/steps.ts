@@ -17,11 +17,14 @@ export interface TestContext extends StepContext {
 }
 
 /** A step context on the local host with its real facts; `facts` overrides some of them. */
-export async function context(opts: { checkMode?: boolean; facts?: Partial<Facts> } = {}): Promise<TestContext> {
+export async function context(opts: { checkMode?: boolean; yes?: boolean; facts?: Partial<Facts> } = {}): Promise<TestContext> {
   realFacts ??= gatherFacts(conn);
   const facts: Facts = { ...(await realFacts), packages: new Map((await realFacts).packages), ...opts.facts };
   const logs: string[] = [];
-  return { host: 'local', facts, conn, checkMode: opts.checkMode ?? false, logs, log: (m) => logs.push(m) };
+  const confirm = (action: string) => {
+    if (!opts.yes) throw new Error(`refusing to ${action} without confirmation: rerun with --yes to confirm`);
+  };
+  return { host: 'local', facts, conn, checkMode: opts.checkMode ?? false, logs, log: (m) => logs.push(m), confirm };
 }
 
 /** Runs the step's probe as the runner does: in a subshell, stdout and exit code only. */

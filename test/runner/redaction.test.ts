@@ -46,7 +46,7 @@ r('a secret echoed by a command and by an error reaches neither the terminal nor
   const lines: string[] = [];
   const log = jsonLogFile(join(dir, 'logs'), 'leaky');
   const view = plainRenderer((l) => lines.push(l), 2);
-  const { exitCode } = await runPlay(plans, { playbook: 'leaky', checkMode: false, diff: true, forks: 1 }, (e) => {
+  const { exitCode } = await runPlay(plans, { playbook: 'leaky', checkMode: false, diff: true, yes: false, forks: 1 }, (e) => {
     log.emit(e);
     view(e);
   });

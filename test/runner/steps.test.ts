@@ -50,7 +50,7 @@ function harness(): Harness {
       };
       const plans = planRun(inventory, [role], { file: '.env', exists: false, values: {} }, options);
       const events: RunEvent[] = [];
-      const { exitCode } = await runPlay(plans, { playbook: 'test', checkMode: options.check, diff: options.diff, forks: options.forks }, (e) => events.push(e));
+      const { exitCode } = await runPlay(plans, { playbook: 'test', checkMode: options.check, diff: options.diff, yes: options.yes, forks: options.forks }, (e) => events.push(e));
       return { exitCode, events };
     },
   };
@@ -228,6 +228,33 @@ s('when: a false condition or a reason skips the step', async () => {
   const r = await h.run(role);
   assert.equal(stepEvents(r.events).map((e) => [e.status, e.message]), [['skipped', 'needs no-such-os'], ['skipped', 'condition not met on this host']]);
   assert.is(existsSync(join(h.dir, 'x')), false);
+});
+
+s('a destructive action runs only with --yes, and the refusal names the target', async () => {
+  const h = harness();
+  const victim = join(h.dir, 'victim');
+  writeFileSync(victim, 'data');
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      {
+        title: 'wipe victim',
+        probe: `test -s ${shq(victim)}`,
+        check: (_c, p) => (p?.code === 0 ? { summary: `wipe ${victim}` } : null),
+        apply: async (ctx) => {
+          ctx.confirm(`wipe ${victim}`);
+          assertOk(await ctx.conn.run(`: > ${shq(victim)}`), 'wipe');
+        },
+      },
+    ],
+  });
+  const refused = await h.run(role);
+  assert.is(refused.exitCode, 2);
+  assert.is(stepEvents(refused.events)[0]!.message, `refusing to wipe ${victim} without confirmation: rerun with --yes to confirm`);
+  assert.is(readFileSync(victim, 'utf8'), 'data');
+  const confirmed = await h.run(role, { yes: true });
+  assert.is(confirmed.exitCode, 0);
+  assert.is(readFileSync(victim, 'utf8'), '');
 });
 
 s.run();
