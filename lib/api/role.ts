@@ -1,4 +1,5 @@
 import type { Handler, Step } from './step.ts';
+import type { VerifyCheck } from './verify.ts';
 
 /** A role's variable values: plain data that YAML can carry. */
 export type VarValue = string | number | boolean | string[] | { [key: string]: VarValue } | VarValue[];
@@ -23,6 +24,8 @@ export interface Role<V extends Vars = Vars> {
   validate?(vars: V): { key: keyof V & string; message: string; fix: string } | undefined;
   steps(vars: V): Step[];
   handlers?(vars: V): Handler[];
+  /** Read-only assertions the lab harness runs on each host after converging the role. */
+  verify?(vars: V): VerifyCheck[];
 }
 
 export function defineRole<V extends Vars>(role: Role<V>): Role<Vars> {

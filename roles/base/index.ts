@@ -3,6 +3,7 @@ import { apt, directory, file, link, restartService } from '../../lib/modules/in
 import { defaults, docs } from './defaults.ts';
 import { cronDefaults } from './templates/cron-default.ts';
 import { journaldDropIn } from './templates/journald.ts';
+import { verifyBase } from './verify.ts';
 
 const hasSystemd = (f: { systemd: boolean }) => f.systemd || 'host does not run systemd';
 
@@ -53,4 +54,5 @@ export const base = defineRole({
     }),
   ],
   handlers: () => [restartService('cron', 'restart cron'), restartService('systemd-journald', 'restart journald')],
+  verify: verifyBase,
 });
