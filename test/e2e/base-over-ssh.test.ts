@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunEvent } from '../../lib/runner/events.ts';
+import { spawnCollect } from '../../lib/connectors/process.ts';
 import { runPlaybookCli } from '../helpers/run-playbook.ts';
 import { freePort, sshdUnavailableReason, startSshd, type SshdFixture } from '../helpers/sshd.ts';
 
@@ -120,6 +121,22 @@ e2e('--json prints one event per line, and the log under --log-dir has the same 
   assert.is(end.type, 'run-end');
   assert.is(end.recap[0]!.changed, 0);
   assert.is(end.recap[0]!.connections, 1, 'one SSH connection for the whole run');
+});
+
+e2e('on a terminal, progress is a listr2 tree: host, role, steps with their outcome', async () => {
+  // `script` gives the CLI a real pseudo-terminal, as when a person runs it.
+  const inv = inventory(1);
+  const r = await spawnCollect('script', ['-qec', `stty cols 160 rows 60; npx zx playbooks/site.ts -i ${inv} --log-dir ${join(dir, 'logs')}`, '/dev/null'], {
+    env: { ...process.env, CI: '', TERM: 'xterm' },
+    timeoutMs: 300_000,
+  });
+  const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  assert.is(r.code, 0, screen);
+  assert.match(screen, '✔ box');
+  assert.match(screen, '  ✔ base');
+  assert.match(screen, '    ✔ Configure cron logging');
+  assert.match(screen, existsSync('/run/systemd/system') ? '    ✔ Cap the journal size' : '    ↓ Cap the journal size (host does not run systemd)');
+  assert.match(screen, /box +\d+ +0 +0 +\d+ +0/);
 });
 
 e2e('an unreachable host is reported (exit 4) while the other host converges', async () => {
