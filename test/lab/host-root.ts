@@ -1,0 +1,70 @@
+/** A host's root filesystem: a fresh writable view of the cached base, given its own identity before boot. */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aptProxyUrl, hostAddress, hostDir, hostRoot, type LabConfig, type LabHost } from './config.ts';
+import { run, tail, tryRun, type Log } from './exec.ts';
+import { removeTree } from './mounts.ts';
+
+export type RootMode = 'overlay' | 'copy';
+
+/**
+ * Mounts an overlay (lower = the base, upper/work in the host's directory) on the host's root dir; where overlayfs
+ * is not available, copies the base instead (slower, same result). The host's directory must not exist yet.
+ */
+export async function createHostRoot(cfg: LabConfig, host: LabHost, base: string, log: Log): Promise<RootMode> {
+  const dir = hostDir(cfg, host);
+  const root = hostRoot(cfg, host);
+  for (const sub of ['upper', 'work', 'root']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
+  const opts = `lowerdir=${base},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
+  const res = await tryRun('mount', ['-t', 'overlay', `lab-${host.name}`, '-o', opts, root]);
+  if (res.code === 0) return 'overlay';
+  log(`${host.name}: overlayfs unavailable (${tail(res.stderr)}); copying the base instead`);
+  await run('cp', ['-a', '--reflink=auto', `${base}/.`, root], { timeoutMs: 10 * 60_000 });
+  return 'copy';
+}
+
+export async function removeHostRoot(cfg: LabConfig, host: LabHost): Promise<void> {
+  await removeTree(hostDir(cfg, host));
+}
+
+/** Writes hostname, static address, apt proxy, machine id, new SSH host keys and the lab's authorized key. */
+export async function personalize(cfg: LabConfig, host: LabHost, authorizedKey: string): Promise<void> {
+  const root = hostRoot(cfg, host);
+  const at = (...p: string[]) => join(root, ...p);
+  writeFileSync(at('etc', 'hostname'), `${host.name}\n`);
+  writeFileSync(at('etc', 'hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${host.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  writeFileSync(at('etc', 'machine-id'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+  // No gateway on purpose: the host can reach the controller side of its veth and nothing else.
+  writeFileSync(
+    at('etc', 'network', 'interfaces'),
+    [
+      'auto lo',
+      'iface lo inet loopback',
+      '',
+      'auto host0',
+      'iface host0 inet static',
+      `    address ${hostAddress(cfg, host)}/24`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(at('etc', 'apt', 'apt.conf.d', '01lab-proxy'), `Acquire::http::Proxy "${aptProxyUrl(cfg, host)}";\n`);
+
+  const sshDir = at('etc', 'ssh');
+  for (const f of readdirSync(sshDir)) if (f.startsWith('ssh_host_')) rmSync(join(sshDir, f));
+  await run('ssh-keygen', ['-A', '-f', root]);
+
+  mkdirSync(at('root', '.ssh'), { recursive: true, mode: 0o700 });
+  chmodSync(at('root', '.ssh'), 0o700);
+  writeFileSync(at('root', '.ssh', 'authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
+}
+
+/** The host's SSH host public keys ("type base64"), read from its root filesystem. */
+export function hostPublicKeys(cfg: LabConfig, host: LabHost): string[] {
+  const sshDir = join(hostRoot(cfg, host), 'etc', 'ssh');
+  return readdirSync(sshDir)
+    .filter((f) => /^ssh_host_.*_key\.pub$/.test(f))
+    .sort()
+    .map((f) => readFileSync(join(sshDir, f), 'utf8').trim().split(/\s+/).slice(0, 2).join(' '));
+}
+
