@@ -1,25 +1,27 @@
 /**
  * Runs every test file under test/ (uvu) and ends with the line "N passed, N failed", which uvu does not print.
- * Usage: node --import tsx test/run.ts [dir-or-pattern]
+ * Usage: node --import tsx test/run.ts [--lab] [dir-or-pattern]
+ * test/lab/ (the lab's own tests, which start containers and VMs) runs only with --lab, and then only it.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filter = process.argv[2];
+const lab = process.argv.includes('--lab');
+const filter = process.argv.slice(2).find((a) => a !== '--lab');
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'lab' ? [] : findTests(path);
+    if (statSync(path).isDirectory()) return name === 'lab' && !lab ? [] : findTests(path);
     return name.endsWith('.test.ts') ? [path] : [];
   });
 }
 
 const files = findTests(join(root, 'test'))
   .map((f) => relative(root, f))
-  .filter((f) => !filter || f.includes(filter))
+  .filter((f) => (lab ? f.startsWith('test/lab/') : true) && (!filter || f.includes(filter)))
   .sort();
 
 let passed = 0;
