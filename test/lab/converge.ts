@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { Role } from '../../lib/api/role.ts';
 import type { VerifyCheck } from '../../lib/api/verify.ts';
 import type { Connector } from '../../lib/connectors/connector.ts';
 import { spawnCollect } from '../../lib/connectors/process.ts';
@@ -76,8 +75,4 @@ export async function runVerify(conn: Connector, checks: VerifyCheck[]): Promise
     if (why) failures.push(`${check.title}: ${why}`);
   }
   return { failures, skipped };
-}
-
-export function verifyChecksOf(role: Role, vars: Parameters<NonNullable<Role['verify']>>[0]): VerifyCheck[] | undefined {
-  return role.verify?.(vars);
 }
