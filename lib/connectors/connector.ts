@@ -30,6 +30,11 @@ export interface Connector {
   connect(): Promise<void>;
   /** Runs `script` with /bin/sh on the host. Never throws for a non-zero exit; throws CommandTimeoutError on timeout. */
   run(script: string, opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Opens a brand-new connection (not the shared one) and runs a command: after an SSH or firewall change this is what
+   * proves the user can still get in. Resolves when it works, rejects with the reason otherwise.
+   */
+  verifyNewConnection(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -28,5 +28,8 @@ export class LocalConnector implements Connector {
     return { code: res.code, stdout: res.stdout, stderr: res.stderr };
   }
 
+  /** Nothing to lose locally: the controller is the host. */
+  async verifyNewConnection(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

@@ -302,6 +302,15 @@ export class SshConnector implements Connector {
     return path;
   }
 
+  async verifyNewConnection(): Promise<void> {
+    const args = this.baseArgs('no').map((a) => (a.startsWith('ControlPath=') ? 'ControlPath=none' : a));
+    const res = await spawnCollect(this.ssh, [...args, '--', this.host, 'echo msh-new-connection-ok'], {
+      timeoutMs: (this.connectTimeoutSec + 20) * 1000,
+    });
+    if (res.timedOut) throw new Error(`a new SSH connection to ${this.target} did not answer within ${this.connectTimeoutSec + 20}s`);
+    if (res.code !== 0 || !res.stdout.includes('msh-new-connection-ok')) throw new Error(this.describeFailure(res.stderr, res.code));
+  }
+
   /** Checks once that `sudo -n` works, so a password prompt becomes a clear error instead of a failed step. */
   private async verifySudo(): Promise<void> {
     const res = await this.exec(

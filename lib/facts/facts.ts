@@ -21,4 +21,6 @@ export interface Facts {
   /** Output of `pveversion` ("" when not a Proxmox host). */
   pveVersion: string;
   uid: number;
+  /** The user the connection logs in as (before sudo). */
+  loginUser: string;
 }

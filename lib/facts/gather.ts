@@ -17,6 +17,7 @@ echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
 echo "virt=$(systemd-detect-virt 2>/dev/null || true)"
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 echo "uid=$(id -u)"
+echo "login_user=\${SUDO_USER:-$(id -un)}"
 lists=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/partial 2>/dev/null | sort -n | tail -n 1)
 echo "apt_lists_mtime=\${lists:-0}"
 echo "now=$(date +%s)"
@@ -54,6 +55,7 @@ export function parseFacts(stdout: string): Facts {
     aptListsAgeSeconds: listsMtime > 0 ? Math.max(0, now - listsMtime) : Infinity,
     pveVersion: kv.get('pve') ?? '',
     uid: Number(kv.get('uid') ?? -1),
+    loginUser: kv.get('login_user') ?? '',
   };
 }
 

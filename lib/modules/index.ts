@@ -12,3 +12,4 @@ export type { StepOptions } from './step-options.ts';
 export { sysctl, type SysctlOptions } from './sysctl.ts';
 export { systemdUnit, type SystemdUnitOptions } from './systemd-unit.ts';
 export { user, type UserOptions } from './user.ts';
+export { guardedChange } from './guarded-change.ts';

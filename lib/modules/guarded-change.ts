@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { Change, Step, StepContext } from '../api/step.ts';
+import { assertOk } from '../connectors/connector.ts';
+import { shq } from '../connectors/shell.ts';
+import { fileChange, sha256Hex, writeFileAtomic } from './file.ts';
+import { fileStateProbe, parseFileState, type Ownership } from './file-state.ts';
+import { stepMeta, type StepOptions } from './step-options.ts';
+
+export interface GuardedFile extends Ownership {
+  path: string;
+  content: string;
+  /** Run on the temp copy before it replaces the file (%s is its path); a failure keeps the old file. */
+  validate?: string;
+}
+
+export interface GuardedChangeOptions extends StepOptions {
+  /** What is changed, for messages: "the sshd configuration". */
+  what: string;
+  files: GuardedFile[];
+  /** Makes the files take effect (reload sshd, enable the firewall…); run again after a rollback. */
+  activate: string;
+  /** Run before `activate` when rolling back (e.g. disable a firewall that was off before). */
+  rollback?: string;
+  /** Refuses to start when this shell snippet fails (its stderr is the reason), e.g. "the new rules do not allow you". */
+  precheck?: string;
+  /** Seconds after which the host restores the previous files by itself unless the change was confirmed. */
+  rollbackAfterSec?: number;
+  stateDir?: string;
+}
+
+const SEPARATOR = '@@msh-guarded-file';
+
+/**
+ * Files whose change could lock the user out (sshd, firewall). Before the change a timer is armed ON THE HOST that puts
+ * the previous files back and re-activates them; after the change a NEW connection must succeed, and only then is the
+ * timer disarmed. If the new connection fails, the host restores itself and the step fails saying so.
+ */
+export function guardedChange(opts: GuardedChangeOptions): Step {
+  const rollbackAfter = opts.rollbackAfterSec ?? 45;
+  const stateDir = opts.stateDir ?? '/var/lib/media-server-home/guard';
+  return {
+    ...stepMeta(opts, `change ${opts.what} (lock-out guarded)`),
+    probe: opts.files.map((f) => `echo ${SEPARATOR}\n${fileStateProbe(f.path, true)}`).join('\n'),
+    check(_ctx, probe) {
+      const parts = (probe?.stdout ?? '').split(`${SEPARATOR}\n`).slice(1);
+      const changes = opts.files
+        .map((f, i) => fileChange(f.path, parseFileState(parts[i] ?? ''), Buffer.from(f.content), sha256Hex(Buffer.from(f.content)), f, false))
+        .filter((c): c is Change => c !== null);
+      if (changes.length === 0) return null;
+      return {
+        summary: `${changes.map((c) => c.summary).join('; ')}; then ${opts.activate.split('\n')[0]} (rolled back by the host after ${rollbackAfter}s unless a new connection succeeds)`,
+        diff: changes.map((c) => c.diff ?? '').join(''),
+      };
+    },
+    async apply(ctx) {
+      if (opts.precheck) assertOk(await ctx.conn.run(opts.precheck), `refusing to change ${opts.what}`);
+      const dir = `${stateDir}/msh-guard-${randomBytes(4).toString('hex')}`;
+      const unit = dir.slice(dir.lastIndexOf('/') + 1);
+      await arm(ctx, opts, dir, unit, rollbackAfter);
+      try {
+        for (const f of opts.files) await writeFileAtomic(ctx.conn, f.path, Buffer.from(f.content), { ...f, mode: f.mode ?? '0644' }, f.validate);
+        assertOk(await ctx.conn.run(opts.activate), `activating ${opts.what}`);
+      } catch (err) {
+        // Nothing was proven to lock anyone out yet: restore at once rather than waiting for the timer.
+        await ctx.conn.run(`sh ${shq(`${dir}/restore.sh`)}`);
+        await disarm(ctx, dir, unit);
+        throw err;
+      }
+      try {
+        await ctx.conn.verifyNewConnection();
+      } catch (err) {
+        const reason = (err as Error).message;
+        ctx.log(`new connection failed after changing ${opts.what}: ${reason}; waiting for the host to roll back`);
+        const back = await waitForNewConnection(ctx, (rollbackAfter + 20) * 1000);
+        await disarm(ctx, dir, unit).catch(() => undefined);
+        throw new Error(`lock-out guard: after changing ${opts.what}, a new SSH connection failed (${reason}); ${back}`);
+      }
+      await disarm(ctx, dir, unit);
+    },
+  };
+}
+
+/** Saves the current files and schedules their restore: systemd-run timer where systemd runs, a detached sleeper elsewhere. */
+async function arm(ctx: StepContext, opts: GuardedChangeOptions, dir: string, unit: string, seconds: number): Promise<void> {
+  const d = shq(dir);
+  const save = opts.files.map((f, i) => `if [ -e ${shq(f.path)} ]; then cp -p ${shq(f.path)} ${d}/${i}; else : > ${d}/${i}.absent; fi`);
+  const restore = [
+    '#!/bin/sh',
+    `# Written by media-server-home: restores ${opts.what} as it was before a change that was not confirmed.`,
+    ...opts.files.map((f, i) => `if [ -e ${d}/${i}.absent ]; then rm -f ${shq(f.path)}; else cp -p ${d}/${i} ${shq(f.path)}; fi`),
+    opts.rollback ?? '',
+    opts.activate,
+  ].join('\n');
+  const script = [
+    `mkdir -p ${d} && chmod 700 ${d}`,
+    ...save,
+    `cat > ${d}/restore.sh`,
+    `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then`,
+    `  systemd-run --quiet --unit=${unit} --on-active=${seconds}s /bin/sh ${d}/restore.sh`,
+    `else`,
+    `  setsid sh -c 'sleep ${seconds}; sh ${d}/restore.sh' </dev/null >/dev/null 2>&1 & echo $! > ${d}/sleeper.pid`,
+    `fi`,
+  ].join('\n');
+  assertOk(await ctx.conn.run(script, { input: restore }), `arming the lock-out guard for ${opts.what}`);
+}
+
+async function disarm(ctx: StepContext, dir: string, unit: string): Promise<void> {
+  const d = shq(dir);
+  const script = [
+    `if [ -f ${d}/sleeper.pid ]; then kill "$(cat ${d}/sleeper.pid)" 2>/dev/null; fi`,
+    `if [ -d /run/systemd/system ]; then systemctl stop ${unit}.timer 2>/dev/null; systemctl reset-failed ${unit}.service 2>/dev/null; fi`,
+    `rm -rf ${d}`,
+    'true',
+  ].join('\n');
+  assertOk(await ctx.conn.run(script), 'disarming the lock-out guard');
+}
+
+/** Polls with new connections until one works: "restored" text for the error, or why it still fails. */
+async function waitForNewConnection(ctx: StepContext, withinMs: number): Promise<string> {
+  const until = Date.now() + withinMs;
+  let last = '';
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 2000));
+    try {
+      await ctx.conn.verifyNewConnection();
+      return 'the host restored the previous configuration and new connections work again';
+    } catch (e) {
+      last = (e as Error).message;
+    }
+  }
+  return `and the host is STILL unreachable for new connections after the rollback: ${last}`;
+}
