@@ -270,7 +270,8 @@ export class SshConnector implements Connector {
   /** The command line the login shell runs: `[sudo -n --] [timeout …] sh -c <script>`. */
   private remoteCommand(script: string, become: boolean, timeoutMs: number): string {
     const words: string[] = ['exec'];
-    if (become) words.push('sudo', '-n', '--');
+    // sudo clears the environment: hand the client's address on, for firewall checks that must not lock it out.
+    if (become) words.push('sudo', '-n', '--', 'env', '"MSH_SSH_CLIENT=${SSH_CONNECTION%% *}"');
     if (this.hasRemoteTimeout) {
       // Kills the remote processes shortly after the local deadline: sshd does not signal a command whose client went away.
       words.push('timeout', '-k', '3', `${Math.ceil(timeoutMs / 1000) + REMOTE_TIMEOUT_GRACE_SEC}s`);

@@ -23,4 +23,6 @@ export interface Facts {
   uid: number;
   /** The user the connection logs in as (before sudo). */
   loginUser: string;
+  /** The address this run's SSH connection comes from, as the host sees it ("" for a local connection). */
+  sshClient: string;
 }

@@ -18,6 +18,8 @@ echo "virt=$(systemd-detect-virt 2>/dev/null || true)"
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 echo "uid=$(id -u)"
 echo "login_user=\${SUDO_USER:-$(id -un)}"
+client=\${MSH_SSH_CLIENT:-\${SSH_CONNECTION:-}}
+echo "ssh_client=\${client%% *}"
 lists=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/partial 2>/dev/null | sort -n | tail -n 1)
 echo "apt_lists_mtime=\${lists:-0}"
 echo "now=$(date +%s)"
@@ -56,6 +58,7 @@ export function parseFacts(stdout: string): Facts {
     pveVersion: kv.get('pve') ?? '',
     uid: Number(kv.get('uid') ?? -1),
     loginUser: kv.get('login_user') ?? '',
+    sshClient: kv.get('ssh_client') ?? '',
   };
 }
 
