@@ -54,42 +54,64 @@ export function guardedChange(opts: GuardedChangeOptions): Step {
     },
     async apply(ctx) {
       if (opts.precheck) assertOk(await ctx.conn.run(opts.precheck), `refusing to change ${opts.what}`);
-      const dir = `${stateDir}/msh-guard-${randomBytes(4).toString('hex')}`;
-      const unit = dir.slice(dir.lastIndexOf('/') + 1);
-      await arm(ctx, opts, dir, unit, rollbackAfter);
-      try {
+      const guard = { what: opts.what, files: opts.files.map((f) => f.path), restore: opts.rollback ?? opts.activate, rollbackAfterSec: rollbackAfter, stateDir };
+      await withLockoutGuard(ctx, guard, async () => {
         for (const f of opts.files) await writeFileAtomic(ctx.conn, f.path, Buffer.from(f.content), { ...f, mode: f.mode ?? '0644' }, f.validate);
         assertOk(await ctx.conn.run(opts.activate), `activating ${opts.what}`);
-      } catch (err) {
-        // Nothing was proven to lock anyone out yet: restore at once rather than waiting for the timer.
-        await ctx.conn.run(`sh ${shq(`${dir}/restore.sh`)}`);
-        await disarm(ctx, dir, unit);
-        throw err;
-      }
-      try {
-        await ctx.conn.verifyNewConnection();
-      } catch (err) {
-        const reason = (err as Error).message;
-        ctx.log(`new connection failed after changing ${opts.what}: ${reason}; waiting for the host to roll back`);
-        const back = await waitForNewConnection(ctx, (rollbackAfter + 20) * 1000);
-        await disarm(ctx, dir, unit).catch(() => undefined);
-        throw new Error(`lock-out guard: after changing ${opts.what}, a new SSH connection failed (${reason}); ${back}`);
-      }
-      await disarm(ctx, dir, unit);
+      });
     },
   };
 }
 
+export interface LockoutGuard {
+  /** What is changed, for messages. */
+  what: string;
+  /** Files saved before the change and put back on rollback. */
+  files: string[];
+  /** Shell run after the files are put back (reload a service, disable a firewall). */
+  restore: string;
+  rollbackAfterSec: number;
+  stateDir: string;
+}
+
+/**
+ * Runs `change` with a rollback armed ON THE HOST; then a NEW connection must succeed, and only then is it disarmed.
+ * A failing `change` is rolled back at once; a lock-out is rolled back by the host's timer and reported.
+ */
+export async function withLockoutGuard(ctx: StepContext, guard: LockoutGuard, change: () => Promise<void>): Promise<void> {
+  const dir = `${guard.stateDir}/msh-guard-${randomBytes(4).toString('hex')}`;
+  const unit = dir.slice(dir.lastIndexOf('/') + 1);
+  await arm(ctx, guard, dir, unit);
+  try {
+    await change();
+  } catch (err) {
+    // Nothing was proven to lock anyone out yet: restore at once rather than waiting for the timer.
+    await ctx.conn.run(`sh ${shq(`${dir}/restore.sh`)}`);
+    await disarm(ctx, dir, unit);
+    throw err;
+  }
+  try {
+    await ctx.conn.verifyNewConnection();
+  } catch (err) {
+    const reason = (err as Error).message;
+    ctx.log(`new connection failed after changing ${guard.what}: ${reason}; waiting for the host to roll back`);
+    const back = await waitForNewConnection(ctx, (guard.rollbackAfterSec + 20) * 1000);
+    await disarm(ctx, dir, unit).catch(() => undefined);
+    throw new Error(`lock-out guard: after changing ${guard.what}, a new SSH connection failed (${reason}); ${back}`);
+  }
+  await disarm(ctx, dir, unit);
+}
+
 /** Saves the current files and schedules their restore: systemd-run timer where systemd runs, a detached sleeper elsewhere. */
-async function arm(ctx: StepContext, opts: GuardedChangeOptions, dir: string, unit: string, seconds: number): Promise<void> {
+async function arm(ctx: StepContext, guard: LockoutGuard, dir: string, unit: string): Promise<void> {
   const d = shq(dir);
-  const save = opts.files.map((f, i) => `if [ -e ${shq(f.path)} ]; then cp -p ${shq(f.path)} ${d}/${i}; else : > ${d}/${i}.absent; fi`);
+  const seconds = guard.rollbackAfterSec;
+  const save = guard.files.map((f, i) => `if [ -e ${shq(f)} ]; then cp -p ${shq(f)} ${d}/${i}; else : > ${d}/${i}.absent; fi`);
   const restore = [
     '#!/bin/sh',
-    `# Written by media-server-home: restores ${opts.what} as it was before a change that was not confirmed.`,
-    ...opts.files.map((f, i) => `if [ -e ${d}/${i}.absent ]; then rm -f ${shq(f.path)}; else cp -p ${d}/${i} ${shq(f.path)}; fi`),
-    opts.rollback ?? '',
-    opts.activate,
+    `# Written by media-server-home: restores ${guard.what} as it was before a change that was not confirmed.`,
+    ...guard.files.map((f, i) => `if [ -e ${d}/${i}.absent ]; then rm -f ${shq(f)}; else cp -p ${d}/${i} ${shq(f)}; fi`),
+    guard.restore,
   ].join('\n');
   const script = [
     `mkdir -p ${d} && chmod 700 ${d}`,
@@ -101,7 +123,7 @@ async function arm(ctx: StepContext, opts: GuardedChangeOptions, dir: string, un
     `  setsid sh -c 'sleep ${seconds}; sh ${d}/restore.sh' </dev/null >/dev/null 2>&1 & echo $! > ${d}/sleeper.pid`,
     `fi`,
   ].join('\n');
-  assertOk(await ctx.conn.run(script, { input: restore }), `arming the lock-out guard for ${opts.what}`);
+  assertOk(await ctx.conn.run(script, { input: restore }), `arming the lock-out guard for ${guard.what}`);
 }
 
 async function disarm(ctx: StepContext, dir: string, unit: string): Promise<void> {
