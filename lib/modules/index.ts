@@ -13,3 +13,4 @@ export { sysctl, type SysctlOptions } from './sysctl.ts';
 export { systemdUnit, type SystemdUnitOptions } from './systemd-unit.ts';
 export { user, type UserOptions } from './user.ts';
 export { guardedChange } from './guarded-change.ts';
+export { ufw, ufwRuleWords, rulesAdmit, type UfwRule } from './ufw.ts';
