@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Change, Step, StepContext } from '../api/step.ts';
 import { assertOk } from '../connectors/connector.ts';
+import type { Facts } from '../facts/facts.ts';
 import { shq } from '../connectors/shell.ts';
 import { fileChange, sha256Hex, writeFileAtomic } from './file.ts';
 import { fileStateProbe, parseFileState, type Ownership } from './file-state.ts';
@@ -21,8 +22,8 @@ export interface GuardedChangeOptions extends StepOptions {
   activate: string;
   /** Run before `activate` when rolling back (e.g. disable a firewall that was off before). */
   rollback?: string;
-  /** Refuses to start when this shell snippet fails (its stderr is the reason), e.g. "the new rules do not allow you". */
-  precheck?: string;
+  /** Why the change must not start on this host (e.g. "the new rules would not let your SSH client in"), or undefined. */
+  refuse?: (facts: Facts) => string | undefined;
   /** Seconds after which the host restores the previous files by itself unless the change was confirmed. */
   rollbackAfterSec?: number;
   stateDir?: string;
@@ -53,7 +54,8 @@ export function guardedChange(opts: GuardedChangeOptions): Step {
       };
     },
     async apply(ctx) {
-      if (opts.precheck) assertOk(await ctx.conn.run(opts.precheck), `refusing to change ${opts.what}`);
+      const refusal = opts.refuse?.(ctx.facts);
+      if (refusal) throw new Error(`refusing to change ${opts.what}: ${refusal}`);
       const guard = { what: opts.what, files: opts.files.map((f) => f.path), restore: opts.rollback ?? opts.activate, rollbackAfterSec: rollbackAfter, stateDir };
       await withLockoutGuard(ctx, guard, async () => {
         for (const f of opts.files) await writeFileAtomic(ctx.conn, f.path, Buffer.from(f.content), { ...f, mode: f.mode ?? '0644' }, f.validate);

@@ -1,0 +1,23 @@
+export const defaults = {
+  lan_cidr: '192.168.1.0/24',
+  ssh_root_login: 'no',
+  ssh_allow_users: [] as string[],
+  ssh_allow_groups: [] as string[],
+  ssh_port: 22,
+  lockout_rollback_seconds: 45,
+  fail2ban_bantime: '1h',
+  fail2ban_maxretry: 5,
+  unattended_upgrades: true,
+};
+
+export const docs = {
+  lan_cidr: { description: 'Your home network, e.g. 192.168.1.0/24: the only source (with Tailscale) allowed to reach SSH, the web UIs and HTTPS.' },
+  ssh_root_login: { description: 'PermitRootLogin on non-Proxmox hosts: no (default) or prohibit-password. Proxmox hosts always get prohibit-password (Proxmox needs root).' },
+  ssh_allow_users: { description: 'If set, only these users may log in over SSH (AllowUsers). The connecting user must be in it.' },
+  ssh_allow_groups: { description: 'If set, only members of these groups may log in over SSH (AllowGroups).' },
+  ssh_port: { description: 'The port sshd listens on (the firewall allows it from the LAN).' },
+  lockout_rollback_seconds: { description: 'After an SSH or firewall change, the host restores the previous settings after this many seconds unless a new connection succeeded.' },
+  fail2ban_bantime: { description: 'How long Fail2ban bans an address (e.g. 1h, 1d).' },
+  fail2ban_maxretry: { description: 'Failures before a ban.' },
+  unattended_upgrades: { description: 'Install security updates automatically on non-Proxmox hosts (Proxmox hosts only report pending updates).' },
+};

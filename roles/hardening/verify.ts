@@ -1,0 +1,41 @@
+import { fileContains, outputMatches, serviceActive, type VerifyCheck } from '../../lib/api/verify.ts';
+import type { defaults } from './defaults.ts';
+
+const PROXMOX = { script: 'command -v pveversion >/dev/null', reason: 'not a Proxmox VE host' };
+const NOT_PROXMOX = { script: '! command -v pveversion >/dev/null', reason: 'Proxmox VE host' };
+
+export function verifyHardening(v: typeof defaults): VerifyCheck[] {
+  return [
+    outputMatches('sshd -T: no passwords, no keyboard-interactive', 'sshd -T 2>/dev/null | grep -E "^(passwordauthentication|kbdinteractiveauthentication|pubkeyauthentication) "', /passwordauthentication no[\s\S]*kbdinteractiveauthentication no|kbdinteractiveauthentication no[\s\S]*passwordauthentication no/),
+    { ...outputMatches('sshd -T: root by key only on Proxmox', 'sshd -T | grep "^permitrootlogin "', /^permitrootlogin without-password$/m), skipUnless: PROXMOX },
+    { ...outputMatches(`sshd -T: PermitRootLogin ${v.ssh_root_login}`, 'sshd -T | grep "^permitrootlogin "', new RegExp(`^permitrootlogin ${v.ssh_root_login === 'no' ? 'no' : 'without-password'}$`, 'm')), skipUnless: NOT_PROXMOX },
+    outputMatches(
+      'a password login is refused (the server offers public keys only)',
+      `ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive -p ${v.ssh_port} nobody@127.0.0.1 true 2>&1 || true`,
+      /Permission denied \(publickey\)/,
+    ),
+    { ...outputMatches('ufw is active, denies incoming by default', 'ufw status verbose', /Status: active[\s\S]*Default: deny \(incoming\)/), skipUnless: NOT_PROXMOX },
+    {
+      title: 'ufw has exactly the intended rules',
+      script: 'ufw show added',
+      skipUnless: NOT_PROXMOX,
+      expect: (r) => {
+        const rules = r.stdout.split('\n').filter((l) => l.startsWith('ufw ')).sort();
+        const want = [
+          `ufw allow from ${v.lan_cidr} to any port ${v.ssh_port} proto tcp`,
+          `ufw allow from ${v.lan_cidr} to any port 80,443 proto tcp`,
+          'ufw allow in on tailscale0',
+          'ufw allow 41641/udp',
+        ].sort();
+        return JSON.stringify(rules) === JSON.stringify(want) ? undefined : `rules are ${JSON.stringify(rules)}`;
+      },
+    },
+    { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 8006`), skipUnless: PROXMOX },
+    serviceActive('fail2ban'),
+    outputMatches('the sshd jail is up', 'fail2ban-client status sshd', /Status for the jail: sshd/),
+    { ...outputMatches('the Proxmox web UI jail is up', 'fail2ban-client status proxmox', /Status for the jail: proxmox/), skipUnless: PROXMOX },
+    { ...outputMatches('unattended security upgrades are on', 'apt-config dump | grep -E "APT::Periodic::Unattended-Upgrade"', /"1"/), skipUnless: NOT_PROXMOX },
+    { ...outputMatches('the hypervisor is never upgraded unattended', "dpkg-query -W -f='${db:Status-Abbrev}' unattended-upgrades 2>/dev/null || echo none", /^(none|un|rc)/), skipUnless: PROXMOX },
+    { ...outputMatches('pending updates are counted for Prometheus', 'systemctl start msh-apt-pending.service && cat /var/lib/prometheus/node-exporter/apt-pending.prom', /apt_upgrades_pending\{kind="all"\} \d+/), skipUnless: PROXMOX },
+  ];
+}
