@@ -303,13 +303,25 @@ export class SshConnector implements Connector {
     return path;
   }
 
+  /**
+   * A new connection with its own TCP session and login. Retried for a few seconds: sshd closes its listener while it
+   * re-executes itself on reload, and a connection refused in that instant proves nothing.
+   */
   async verifyNewConnection(): Promise<void> {
     const args = this.baseArgs('no').map((a) => (a.startsWith('ControlPath=') ? 'ControlPath=none' : a));
-    const res = await spawnCollect(this.ssh, [...args, '--', this.host, 'echo msh-new-connection-ok'], {
-      timeoutMs: (this.connectTimeoutSec + 20) * 1000,
-    });
-    if (res.timedOut) throw new Error(`a new SSH connection to ${this.target} did not answer within ${this.connectTimeoutSec + 20}s`);
-    if (res.code !== 0 || !res.stdout.includes('msh-new-connection-ok')) throw new Error(this.describeFailure(res.stderr, res.code));
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const res = await spawnCollect(this.ssh, [...args, '--', this.host, 'echo msh-new-connection-ok'], {
+        timeoutMs: (this.connectTimeoutSec + 20) * 1000,
+      });
+      if (res.code === 0 && res.stdout.includes('msh-new-connection-ok')) return;
+      const refused = /Connection refused|Connection reset|kex_exchange_identification/.test(res.stderr);
+      if (!refused || Date.now() > until) {
+        if (res.timedOut) throw new Error(`a new SSH connection to ${this.target} did not answer within ${this.connectTimeoutSec + 20}s`);
+        throw new Error(this.describeFailure(res.stderr, res.code));
+      }
+      await sleep(500);
+    }
   }
 
   /** Checks once that `sudo -n` works, so a password prompt becomes a clear error instead of a failed step. */

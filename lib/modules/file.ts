@@ -64,7 +64,8 @@ export function fileChange(path: string, state: FileState, content: Buffer, want
 export async function writeFileAtomic(conn: Connector, path: string, content: Buffer, want: Ownership, validate?: string): Promise<void> {
   const dir = dirname(path);
   const own = ownershipScript('"$tmp"', want);
-  const check = validate ? `${validate.replaceAll('%s', '"$tmp"')} || { rc=$?; rm -f "$tmp"; exit $rc; }` : '';
+  // A subshell: a validate command may itself `exit`.
+  const check = validate ? `( ${validate.replaceAll('%s', '"$tmp"')} ) || { rc=$?; rm -f "$tmp"; exit $rc; }` : '';
   const script = [
     `[ -d ${shq(dir)} ] || { echo "directory ${dir} does not exist" >&2; exit 3; }`,
     `tmp=$(mktemp ${shq(`${path}.msh-XXXXXX`)}) || exit 1`,

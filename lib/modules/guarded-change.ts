@@ -49,7 +49,7 @@ export function guardedChange(opts: GuardedChangeOptions): Step {
         .filter((c): c is Change => c !== null);
       if (changes.length === 0) return null;
       return {
-        summary: `${changes.map((c) => c.summary).join('; ')}; then ${opts.activate.split('\n')[0]} (rolled back by the host after ${rollbackAfter}s unless a new connection succeeds)`,
+        summary: `${changes.map((c) => c.summary).join('; ')} (lock-out guarded: undone by the host after ${rollbackAfter}s unless a new connection succeeds)`,
         diff: changes.map((c) => c.diff ?? '').join(''),
       };
     },
@@ -97,9 +97,10 @@ export async function withLockoutGuard(ctx: StepContext, guard: LockoutGuard, ch
   } catch (err) {
     const reason = (err as Error).message;
     ctx.log(`new connection failed after changing ${guard.what}: ${reason}; waiting for the host to roll back`);
-    const back = await waitForNewConnection(ctx, (guard.rollbackAfterSec + 20) * 1000);
-    await disarm(ctx, dir, unit).catch(() => undefined);
-    throw new Error(`lock-out guard: after changing ${guard.what}, a new SSH connection failed (${reason}); ${back}`);
+    const back = await waitForNewConnection(ctx, (guard.rollbackAfterSec + 30) * 1000);
+    // Clean up only once the rollback has been seen to work; otherwise the timer may still have its job to do.
+    if (back.restored) await disarm(ctx, dir, unit).catch(() => undefined);
+    throw new Error(`lock-out guard: after changing ${guard.what}, a new SSH connection failed (${reason}); ${back.text}`);
   }
   await disarm(ctx, dir, unit);
 }
@@ -120,7 +121,8 @@ async function arm(ctx: StepContext, guard: LockoutGuard, dir: string, unit: str
     ...save,
     `cat > ${d}/restore.sh`,
     `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then`,
-    `  systemd-run --quiet --unit=${unit} --on-active=${seconds}s /bin/sh ${d}/restore.sh`,
+    // AccuracySec: a timer may otherwise fire up to a minute late.
+    `  systemd-run --quiet --unit=${unit} --on-active=${seconds}s --timer-property=AccuracySec=1s /bin/sh ${d}/restore.sh`,
     `else`,
     `  setsid sh -c 'sleep ${seconds}; sh ${d}/restore.sh' </dev/null >/dev/null 2>&1 & echo $! > ${d}/sleeper.pid`,
     `fi`,
@@ -140,17 +142,17 @@ async function disarm(ctx: StepContext, dir: string, unit: string): Promise<void
 }
 
 /** Polls with new connections until one works: "restored" text for the error, or why it still fails. */
-async function waitForNewConnection(ctx: StepContext, withinMs: number): Promise<string> {
+async function waitForNewConnection(ctx: StepContext, withinMs: number): Promise<{ restored: boolean; text: string }> {
   const until = Date.now() + withinMs;
   let last = '';
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 2000));
     try {
       await ctx.conn.verifyNewConnection();
-      return 'the host restored the previous configuration and new connections work again';
+      return { restored: true, text: 'the host restored the previous configuration and new connections work again' };
     } catch (e) {
       last = (e as Error).message;
     }
   }
-  return `and the host is STILL unreachable for new connections after the rollback: ${last}`;
+  return { restored: false, text: `and the host is STILL unreachable for new connections after the rollback: ${last}` };
 }

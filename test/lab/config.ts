@@ -12,6 +12,10 @@ export interface LabHost {
   release: string;
   /** N of the host's network 10.200.N.0/24: the controller side is .1, the host .2. */
   subnet: number;
+  /** A sudo user with the lab key, as cloud-init makes on the real VM; the inventory connects as it (with become). */
+  adminUser?: string;
+  /** Install the Proxmox CLI simulator (files/lab/pve-simulator) on this host. */
+  proxmoxSimulator?: boolean;
 }
 
 export interface LabConfig {
@@ -43,8 +47,8 @@ const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export const defaultLabConfig: LabConfig = {
   hosts: [
-    { name: 'pve', release: 'bookworm', subnet: 1 },
-    { name: 'services', release: 'trixie', subnet: 2 },
+    { name: 'pve', release: 'bookworm', subnet: 1, proxmoxSimulator: true },
+    { name: 'services', release: 'trixie', subnet: 2, adminUser: 'admin' },
   ],
   networkPrefix: '10.200',
   mirror: 'http://deb.debian.org/debian',

@@ -57,6 +57,21 @@ export async function personalize(cfg: LabConfig, host: LabHost, authorizedKey: 
   mkdirSync(at('root', '.ssh'), { recursive: true, mode: 0o700 });
   chmodSync(at('root', '.ssh'), 0o700);
   writeFileSync(at('root', '.ssh', 'authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
+
+  if (host.adminUser) await addAdminUser(root, host.adminUser, authorizedKey);
+  if (host.proxmoxSimulator) await run('sh', [join(cfg.repoRoot, 'files', 'lab', 'pve-simulator', 'install.sh'), root]);
+}
+
+/** A login user with the lab key and passwordless sudo, like the default user cloud-init creates on the real VM. */
+async function addAdminUser(root: string, name: string, authorizedKey: string): Promise<void> {
+  await run('chroot', [root, 'useradd', '--create-home', '--shell', '/bin/bash', '--groups', 'sudo', name]);
+  // '*': no password, but not locked (sshd refuses locked accounts even with a key when PAM is off).
+  await run('chroot', [root, 'usermod', '--password', '*', name]);
+  writeFileSync(join(root, 'etc', 'sudoers.d', `90-lab-${name}`), `${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+  const ssh = join(root, 'home', name, '.ssh');
+  mkdirSync(ssh, { recursive: true, mode: 0o700 });
+  writeFileSync(join(ssh, 'authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
+  await run('chroot', [root, 'chown', '-R', `${name}:${name}`, `/home/${name}/.ssh`]);
 }
 
 /** The host's SSH host public keys ("type base64"), read from its root filesystem. */

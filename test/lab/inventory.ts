@@ -14,10 +14,12 @@ export function labInventoryText(cfg: LabConfig): string {
     '    ansible_user: root',
     `    ansible_ssh_private_key_file: ${rel(labKeyFile(cfg))}`,
     `    msh_known_hosts_file: ${rel(labKnownHostsFile(cfg))}`,
+    `    lan_cidr: ${cfg.networkPrefix}.0.0/16`,
     '  children:',
   ];
   for (const host of cfg.hosts) {
     lines.push(`    ${host.name}:`, '      hosts:', `        ${host.name}:`, `          ansible_host: ${hostAddress(cfg, host)}`);
+    if (host.adminUser) lines.push(`          ansible_user: ${host.adminUser}`, '          ansible_become: true');
   }
   return `${lines.join('\n')}\n`;
 }

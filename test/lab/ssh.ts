@@ -40,7 +40,8 @@ export function sshOptions(cfg: LabConfig, connectTimeoutSec = 5): string[] {
   ];
 }
 
-export const sshTarget = (cfg: LabConfig, host: LabHost): string => `root@${hostAddress(cfg, host)}`;
+/** The admin user where the host has one (after hardening, root may not log in there), else root. */
+export const sshTarget = (cfg: LabConfig, host: LabHost): string => `${host.adminUser ?? "root"}@${hostAddress(cfg, host)}`;
 
 export async function sshAnswers(cfg: LabConfig, host: LabHost, timeoutSec = 5): Promise<boolean> {
   const res = await tryRun('ssh', [...sshOptions(cfg, timeoutSec), '-o', 'BatchMode=yes', '--', sshTarget(cfg, host), 'true'], {

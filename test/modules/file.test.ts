@@ -75,6 +75,12 @@ test('secret content is hidden from the diff and the file gets mode 0600', async
   assert.throws(() => file({ path, content: 'TOKEN=hunter2-very-secret\n', mode: '0644' }), /holds a secret/);
 });
 
+test('a validate command that exits 0 itself still lets the file be written', async ({ dir }) => {
+  const path = join(dir, 'exits.conf');
+  await runStep(file({ path, content: 'ok\n', validate: 'grep -q ok %s; exit $?' }));
+  assert.is(readFileSync(path, 'utf8'), 'ok\n');
+});
+
 test('a failing validate command keeps the old file and leaves no temp file', async ({ dir }) => {
   const path = join(dir, 'sshd_config');
   writeFileSync(path, 'valid\n');

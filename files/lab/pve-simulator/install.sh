@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh -- installs the pve-simulator (a SIMULATOR of a subset of the Proxmox VE CLI:
-# qm, pvesm, pvesh, pveversion) into a root filesystem, e.g. the lab's `pve` container.
+# qm, pvesm, pvesh, pveversion, pve-firewall) into a root filesystem, e.g. the lab's `pve` container.
 #
 #   install.sh <rootfs-dir>        (use / to install on the running system)
 #
@@ -48,6 +48,9 @@ EOF
 	chmod 0755 "$bin/$tool"
 done
 
+cp "$src/pve-firewall" "$bin/pve-firewall"
+chmod 0755 "$bin/pve-firewall"
+
 if [ ! -e "$state/version" ]; then
 	cat >"$state/version" <<'EOF'
 {"manager": "8.4.1", "repoid": "2a5fa54a8503f96d", "kernel": "6.8.12-9-pve", "debian": "bookworm"}
@@ -55,4 +58,4 @@ EOF
 fi
 chmod 0755 "$state"
 
-echo "pve-simulator installed into $root (tools: qm pvesm pvesh pveversion; state: /var/lib/pve-simulator)"
+echo "pve-simulator installed into $root (tools: qm pvesm pvesh pveversion pve-firewall; state: /var/lib/pve-simulator)"
