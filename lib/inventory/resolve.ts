@@ -27,10 +27,9 @@ export function resolveKeys(host: InventoryHost, keys: string[], env: EnvFile, f
     const fromHost = host.vars[key];
     const value = fromHost ?? fallback[key];
     if (value === undefined) continue;
-    if (fromHost !== undefined) {
-      for (const name of envRefs(fromHost)) {
-        if (!(name in env.values)) throw missingEnv(name, env, host.origins[key]);
-      }
+    // Role defaults may refer to .env too (a key's default is "${NAME}"): a missing one is an error either way.
+    for (const name of envRefs(value)) {
+      if (!(name in env.values)) throw missingEnv(name, env, fromHost !== undefined ? host.origins[key] : undefined, key);
     }
     out[key] = interpolate(value, env.values);
   }
@@ -51,10 +50,10 @@ export function resolveRoleVars(host: InventoryHost, role: Role, env: EnvFile): 
   return resolveKeys(host, Object.keys(role.defaults), env, role.defaults);
 }
 
-function missingEnv(name: string, env: EnvFile, where: SourcePos | undefined): InputError {
+function missingEnv(name: string, env: EnvFile, where: SourcePos | undefined, key: string): InputError {
   return new InputError(
-    `\${${name}} is used here but ${name} is not set in ${env.file}${env.exists ? '' : ' (the file does not exist)'}`,
-    where,
+    `\${${name}} is used ${where ? 'here' : `by ${key}`} but ${name} is not set in ${env.file}${env.exists ? '' : ' (the file does not exist)'}`,
+    where ?? { file: env.file },
     `add a line ${name}=<value> to ${env.file} (chmod 600)`,
   );
 }

@@ -14,3 +14,4 @@ export { systemdUnit, type SystemdUnitOptions } from './systemd-unit.ts';
 export { user, type UserOptions } from './user.ts';
 export { guardedChange } from './guarded-change.ts';
 export { ufw, ufwRuleWords, rulesAdmit, type UfwRule } from './ufw.ts';
+export { aptSource, type AptSourceOptions } from './apt-source.ts';

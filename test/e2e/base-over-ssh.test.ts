@@ -1,5 +1,5 @@
 /**
- * The demonstration role through the real CLI (`npx zx playbooks/site.ts`) against a real sshd on 127.0.0.1:
+ * The demonstration role through the real CLI (`npx zx playbooks/base.ts`) against a real sshd on 127.0.0.1:
  * check first, converge, rerun with 0 changed, --check after a change shows the diff and changes nothing,
  * and an unreachable host is reported while the other host goes on.
  * It changes this machine (/etc/localtime, /etc/timezone, /etc/default/cron, installs cron) and restores the files.
@@ -76,9 +76,9 @@ e2e.after(async () => {
 
 e2e('--check on a fresh host changes nothing and lists what would change', async () => {
   writeFileSync('/etc/default/cron', 'EXTRA_OPTS=""\n');
-  const r = await runPlaybookCli('site', ['-i', inventory(1), '--check', '--log-dir', join(dir, 'logs')]);
+  const r = await runPlaybookCli('base', ['-i', inventory(1), '--check', '--log-dir', join(dir, 'logs')]);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, 'PLAY site (check mode: nothing will be changed) on box');
+  assert.match(r.stdout, 'PLAY base (check mode: nothing will be changed) on box');
   assert.match(r.stdout, 'Configure cron logging … changed: update /etc/default/cron: content');
   assert.match(r.stdout, '+EXTRA_OPTS="-L 1"');
   assert.match(r.stdout, 'handler restart cron … skipped: would run (check mode)');
@@ -86,14 +86,14 @@ e2e('--check on a fresh host changes nothing and lists what would change', async
 });
 
 e2e('converges, runs the handler, and a second run reports 0 changed', async () => {
-  const first = await runPlaybookCli('site', ['-i', inventory(1), '--log-dir', join(dir, 'logs')]);
+  const first = await runPlaybookCli('base', ['-i', inventory(1), '--log-dir', join(dir, 'logs')]);
   assert.is(first.code, 0, first.stdout + first.stderr);
   assert.ok(recapRow(first.stdout, 'box').changed >= 1, first.stdout);
   assert.match(first.stdout, 'handler restart cron … ran');
   assert.match(readFileSync('/etc/default/cron', 'utf8'), 'EXTRA_OPTS="-L 1"');
   assert.is(readlinkSync('/etc/localtime'), '/usr/share/zoneinfo/Etc/UTC');
 
-  const second = await runPlaybookCli('site', ['-i', inventory(1), '--log-dir', join(dir, 'logs')]);
+  const second = await runPlaybookCli('base', ['-i', inventory(1), '--log-dir', join(dir, 'logs')]);
   assert.is(second.code, 0, second.stdout + second.stderr);
   const row = recapRow(second.stdout, 'box');
   assert.is(row.changed, 0, second.stdout);
@@ -103,7 +103,7 @@ e2e('converges, runs the handler, and a second run reports 0 changed', async () 
 
 e2e('--check after a template input changed shows the diff and changes nothing', async () => {
   const before = readFileSync('/etc/default/cron', 'utf8');
-  const r = await runPlaybookCli('site', ['-i', inventory(3), '--check', '--log-dir', join(dir, 'logs')]);
+  const r = await runPlaybookCli('base', ['-i', inventory(3), '--check', '--log-dir', join(dir, 'logs')]);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, '-EXTRA_OPTS="-L 1"');
   assert.match(r.stdout, '+EXTRA_OPTS="-L 3"');
@@ -126,7 +126,7 @@ e2e('--json prints one event per line, and the log under --log-dir has the same 
 e2e('on a terminal, progress is a listr2 tree: host, role, steps with their outcome', async () => {
   // `script` gives the CLI a real pseudo-terminal, as when a person runs it.
   const inv = inventory(1);
-  const r = await spawnCollect('script', ['-qec', `stty cols 160 rows 60; npx zx playbooks/site.ts -i ${inv} --log-dir ${join(dir, 'logs')}`, '/dev/null'], {
+  const r = await spawnCollect('script', ['-qec', `stty cols 160 rows 60; npx zx playbooks/base.ts -i ${inv} --log-dir ${join(dir, 'logs')}`, '/dev/null'], {
     env: { ...process.env, CI: '', TERM: 'xterm' },
     timeoutMs: 300_000,
   });
@@ -142,7 +142,7 @@ e2e('on a terminal, progress is a listr2 tree: host, role, steps with their outc
 e2e('an unreachable host is reported (exit 4) while the other host converges', async () => {
   const closed = await freePort();
   const inv = inventory(1, `    ghost:\n      ansible_port: ${closed}\n`);
-  const r = await runPlaybookCli('site', ['-i', inv, '--log-dir', join(dir, 'logs')]);
+  const r = await runPlaybookCli('base', ['-i', inv, '--log-dir', join(dir, 'logs')]);
   assert.is(r.code, 4, r.stdout + r.stderr);
   assert.match(r.stdout, '[ghost] UNREACHABLE:');
   assert.is(recapRow(r.stdout, 'ghost').unreachable, 1);
