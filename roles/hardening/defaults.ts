@@ -8,6 +8,7 @@ export const defaults = {
   fail2ban_bantime: '1h',
   fail2ban_maxretry: 5,
   unattended_upgrades: true,
+  traefik_access_log: '/mnt/tank/appdata/traefik/logs/access.log',
 };
 
 export const docs = {
@@ -19,5 +20,6 @@ export const docs = {
   lockout_rollback_seconds: { description: 'After an SSH or firewall change, the host restores the previous settings after this many seconds unless a new connection succeeded.' },
   fail2ban_bantime: { description: 'How long Fail2ban bans an address (e.g. 1h, 1d).' },
   fail2ban_maxretry: { description: 'Failures before a ban.' },
+  traefik_access_log: { description: "Traefik's access log on the VM, watched by Fail2ban's traefik-auth jail." },
   unattended_upgrades: { description: 'Install security updates automatically on non-Proxmox hosts (Proxmox hosts only report pending updates).' },
 };

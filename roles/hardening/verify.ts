@@ -33,6 +33,16 @@ export function verifyHardening(v: typeof defaults): VerifyCheck[] {
     { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 8006`), skipUnless: PROXMOX },
     serviceActive('fail2ban'),
     outputMatches('the sshd jail is up', 'fail2ban-client status sshd', /Status for the jail: sshd/),
+    { ...outputMatches('the Traefik login jail is up', 'fail2ban-client status traefik-auth', /Status for the jail: traefik-auth/), skipUnless: NOT_PROXMOX },
+    {
+      // A line in Traefik's documented Common Log Format, as its access log writes it for a failed basic-auth login.
+      ...outputMatches(
+        'the Traefik filter matches a failed login line',
+        `fail2ban-regex '192.168.1.50 - - [27/Nov/2026:10:00:00 +0000] "GET /dashboard/ HTTP/2.0" 401 17 "-" "curl/8.5.0" 42 "dashboard@docker" "-" 0ms' /etc/fail2ban/filter.d/traefik-auth.conf`,
+        /Lines: 1 lines, 0 ignored, 1 matched/,
+      ),
+      skipUnless: NOT_PROXMOX,
+    },
     { ...outputMatches('the Proxmox web UI jail is up', 'fail2ban-client status proxmox', /Status for the jail: proxmox/), skipUnless: PROXMOX },
     { ...outputMatches('unattended security upgrades are on', 'apt-config dump | grep -E "APT::Periodic::Unattended-Upgrade"', /"1"/), skipUnless: NOT_PROXMOX },
     { ...outputMatches('the hypervisor is never upgraded unattended', "dpkg-query -W -f='${db:Status-Abbrev}' unattended-upgrades 2>/dev/null || echo none", /^(none|un|rc)/), skipUnless: PROXMOX },
