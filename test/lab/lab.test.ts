@@ -77,7 +77,9 @@ lab('the generated inventory loads with the project schema and lists every host 
     const host = inv.hosts.get(h.name);
     assert.ok(host, `${h.name} in the inventory`);
     assert.is(host.vars.ansible_host, hostAddress(cfg, h));
-    assert.is(host.vars.ansible_user, 'root');
+    // A host with an admin user (like the real VM's cloud-init user) is reached as it, with sudo.
+    assert.is(host.vars.ansible_user, h.adminUser ?? 'root');
+    assert.is(host.vars.ansible_become, h.adminUser ? true : undefined);
     assert.is(host.vars.ansible_ssh_private_key_file, '.ssh-state/lab_ed25519');
     assert.is(host.vars.msh_known_hosts_file, '.ssh-state/lab_known_hosts');
     assert.ok(inv.groups.get(h.name)?.has(h.name), `group ${h.name} holds host ${h.name}`);
@@ -126,7 +128,7 @@ lab('down leaves no process, mount or interface of the lab', async () => {
   // Zombies (state Z) are exited processes our PID 1 has not reaped yet; they hold nothing.
   const ps = await sh('ps', ['-eo', 'pid=,stat=,args=']);
   const live = ps.split('\n').filter((l) => !/^\s*\d+\s+Z/.test(l));
-  assert.equal(live.filter((l) => /systemd-nspawn/.test(l)), [], 'no systemd-nspawn process');
+  assert.equal(live.filter((l) => /systemd-nspawn/.test(l) && l.includes(cfg.stateDir)), [], 'no systemd-nspawn process of the lab');
   assert.equal(live.filter((l) => l.includes(cfg.cacheDir) || l.includes(cfg.stateDir)), [], 'no process of the lab (apt-cacher-ng)');
   assert.equal(live.filter((l) => new RegExp(`ssh .*${cfg.networkPrefix.replace('.', '\\.')}\\.`).test(l)), [], 'no ssh to a lab host');
   const mounts = await sh('findmnt', ['-rn', '-o', 'TARGET,FSTYPE']);
