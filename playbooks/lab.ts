@@ -27,7 +27,7 @@ Commands:
   ssh <host> [-- cmd]  ssh into a host with the lab key, or run cmd there
   prerequisites        apt-get install what the lab needs
 
-Then: npx zx playbooks/site.ts -i ${rel(cfg.inventoryFile)}
+Then: npx zx playbooks/site.ts -i ${rel(cfg.inventoryFile)} --skip-tags tailscale
 
 Options:
   -h, --help           this help
@@ -111,7 +111,7 @@ async function cmdUp(reset: boolean): Promise<number> {
     throw new LabError(`the generated inventory does not load: ${why}`);
   }
   out(res.alreadyUp ? `lab: already up (checked in ${res.seconds.toFixed(1)} s)` : `lab: up in ${res.seconds.toFixed(1)} s (started ${res.started.join(', ')})`);
-  out(`  inventory: ${rel(res.inventoryFile)} → npx zx playbooks/site.ts -i ${rel(res.inventoryFile)}`);
+  out(`  inventory: ${rel(res.inventoryFile)} → npx zx playbooks/site.ts -i ${rel(res.inventoryFile)} --skip-tags tailscale`);
   return EXIT.ok;
 }
 

@@ -31,7 +31,8 @@ export function planRun(inventory: Inventory, roles: Role[], env: EnvFile, opts:
   const selectedHosts = selectHosts(inventory, opts.limit);
   const plans: HostPlan[] = [];
   for (const host of selectedHosts) {
-    const hostRoles = roles.filter((r) => inventory.groups.get(r.hosts)?.has(host.name));
+    // A role the tags leave out entirely is not planned: its variables (and .env secrets) are not needed.
+    const hostRoles = roles.filter((r) => inventory.groups.get(r.hosts)?.has(host.name) && !tagsExcludeRole(r, opts));
     if (hostRoles.length === 0) continue;
     const connection = resolveKeys(host, Object.keys(CONNECTION_VARS), env);
     const planned = hostRoles.map((role) => {
@@ -48,6 +49,10 @@ export function planRun(inventory: Inventory, roles: Role[], env: EnvFile, opts:
       };
     });
     plans.push({ host, connection, roles: planned });
+  }
+  if (plans.length === 0 && (opts.tags.length > 0 || opts.skipTags.length > 0)) {
+    const flags = [opts.tags.length ? `--tags ${opts.tags.join(',')}` : '', opts.skipTags.length ? `--skip-tags ${opts.skipTags.join(',')}` : ''].filter(Boolean).join(' ');
+    throw new InputError(`${flags} selects no step on the selected hosts`, undefined, `tags are role names (${roles.map((r) => r.name).join(', ')}) and the step tags --check shows`);
   }
   if (plans.length === 0) {
     const groups = [...new Set(roles.map((r) => r.hosts))].join(', ');
@@ -77,6 +82,12 @@ function selectHosts(inventory: Inventory, limit: string[]): InventoryHost[] {
     }
   }
   return [...inventory.hosts.values()].filter((h) => names.has(h.name));
+}
+
+function tagsExcludeRole(role: Role, opts: RunOptions): boolean {
+  if (opts.skipTags.includes(role.name)) return true;
+  if (opts.tags.length === 0 || opts.tags.includes(role.name)) return false;
+  return role.steps(role.defaults).every((step) => tagFilter(step, role, opts) !== undefined);
 }
 
 function tagFilter(step: Step, role: Role, opts: RunOptions): string | undefined {

@@ -39,10 +39,20 @@ plan('--limit by host and by group', () => {
 
 plan('--tags and --skip-tags (a role name is a tag)', () => {
   assert.equal(selected(planRun(inventory, [hv, web], env, opts({ tags: ['packages'] }))), { pve1: ['hv:repos'], svc1: ['web:install'], svc2: ['web:install'] });
-  assert.equal(selected(planRun(inventory, [hv, web], env, opts({ tags: ['hv'] }))), { pve1: ['hv:repos', 'hv:kernel'], svc1: [], svc2: [] });
+  // Hosts with nothing selected are not even connected to.
+  assert.equal(selected(planRun(inventory, [hv, web], env, opts({ tags: ['hv'] }))), { pve1: ['hv:repos', 'hv:kernel'] });
+  assert.throws(() => planRun(inventory, [hv, web], env, opts({ tags: ['nothing-has-this'] })), /--tags nothing-has-this selects no step/);
   assert.equal(selected(planRun(inventory, [hv, web], env, opts({ skipTags: ['packages', 'config'] }))), { pve1: ['hv:kernel'], svc1: ['web:start'], svc2: ['web:start'] });
   const deselected = planRun(inventory, [web], env, opts({ tags: ['config'] }))[0]!.roles[0]!.steps[0]!.deselected;
   assert.is(deselected, 'not tagged config');
+});
+
+plan('a role the tags leave out is not planned, so its .env secrets are not needed', () => {
+  const secretive = defineRole({ name: 'vpn', description: '', hosts: 'services', defaults: { vpn_key: '${VPN_KEY}' }, docs: { vpn_key: { description: 'key' } }, steps: () => [step('join')] });
+  const inv = parseInventory('all:\n  children:\n    services:\n      hosts:\n        svc1:\n', 'inv.yml', buildSchema([web, secretive]));
+  assert.throws(() => planRun(inv, [web, secretive], env, opts()), /VPN_KEY is not set/);
+  assert.equal(selected(planRun(inv, [web, secretive], env, opts({ skipTags: ['vpn'] }))), { svc1: ['web:install', 'web:configure', 'web:start'] });
+  assert.equal(selected(planRun(inv, [web, secretive], env, opts({ tags: ['config'] }))), { svc1: ['web:configure'] });
 });
 
 plan('--start-at skips what comes before, by title or role:title', () => {
