@@ -56,9 +56,10 @@ export async function runHost(plan: HostPlan, conn: Connector, settings: HostRun
     else recap[status]++;
   };
 
+  const roleRun: RoleRun = { host, conn, facts, settings, emit, count, pending, wouldChange: false };
   for (const pr of plan.roles) {
     emit({ type: 'role-start', host, role: pr.role.name });
-    const ok = await runRole(pr, { host, conn, facts, settings, emit, count, pending });
+    const ok = await runRole(pr, roleRun);
     emit({ type: 'role-end', host, role: pr.role.name });
     if (!ok) break;
   }
@@ -74,6 +75,8 @@ interface RoleRun {
   count: (s: StepStatus) => void;
   /** Shared across the host's roles: what is recorded on the host. */
   pending: PendingHandler[];
+  /** Check mode: an earlier step of this host would change something. */
+  wouldChange: boolean;
 }
 
 async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
@@ -131,6 +134,7 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
       }
       if (settings.checkMode) {
         for (const h of step.notify ?? []) notified.add(h);
+        run.wouldChange = true;
         report('changed', change.summary, change);
         continue;
       }
@@ -143,6 +147,11 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
       if (fresh.length > 0) await record(run, role, notified);
       report('changed', change.summary, change);
     } catch (err) {
+      // In check mode nothing above was really changed: a step that needs what they would make cannot be judged yet.
+      if (settings.checkMode && run.wouldChange) {
+        report('skipped', `cannot tell before the changes above are made (${(err as Error).message})`);
+        continue;
+      }
       report('failed', (err as Error).message);
       return false;
     }

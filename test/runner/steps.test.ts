@@ -99,6 +99,26 @@ s('a step that still reports a change after apply fails as "did not converge"', 
   assert.is(existsSync(join(h.dir, 'after')), false);
 });
 
+s('check mode: a step that needs what an earlier step would make is reported as undecidable, not failed', async () => {
+  const h = harness();
+  const dir = join(h.dir, 'made-by-step-1');
+  const role = defineRole({
+    name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {},
+    steps: () => [
+      { title: 'make dir', probe: `test -d ${shq(dir)}`, check: (_c, p) => (p?.code === 0 ? null : { summary: `mkdir ${dir}` }), apply: async (ctx) => void assertOk(await ctx.conn.run(`mkdir ${shq(dir)}`), 'mkdir') },
+      { title: 'needs dir', probe: `test -d ${shq(dir)}`, check: (_c, p) => { if (p?.code !== 0) throw new Error(`${dir} does not exist`); return null; }, apply: async () => undefined },
+    ],
+  });
+  const r = await h.run(role, { check: true });
+  assert.is(r.exitCode, 0);
+  assert.equal(stepEvents(r.events).map((e) => [e.status, e.message]), [
+    ['changed', `mkdir ${dir}`],
+    ['skipped', `cannot tell before the changes above are made (${dir} does not exist)`],
+  ]);
+  const real = await h.run(role);
+  assert.is(real.exitCode, 0);
+});
+
 s('check mode never calls apply', async () => {
   const h = harness();
   let applied = 0;
