@@ -103,7 +103,8 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
     }
   }
 
-  const runnable = pr.steps.map((ps) => (ps.deselected ? ps.deselected : skipReason(ps, facts)));
+  // `when` is asked at the step itself: an earlier step may have changed the facts it reads (e.g. installed packages).
+  const runnable = pr.steps.map((ps) => ps.deselected);
   let probes: Map<number, ProbeResult> | null = null;
   const probeAll = async (from: number) => {
     const wanted = new Map<number, string>();
@@ -120,7 +121,7 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
       count(status);
       emit({ type: 'step', host, role, index: i, title: step.title, status, message, diff: settings.diff || settings.checkMode ? change?.diff : undefined, ms: Date.now() - t0 });
     };
-    const reason = runnable[i];
+    const reason = runnable[i] ?? skipReason(ps, facts);
     if (reason !== undefined) {
       report('skipped', reason);
       continue;
