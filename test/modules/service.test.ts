@@ -49,7 +49,14 @@ offline.run();
 const real = suite('service: ssh on this host');
 
 const sshRunning = async () => (await sh('service ssh status >/dev/null 2>&1')).code === 0;
-const port22Open = async () => (await sh(`ss -Hltn 'sport = :22' | grep -q .`)).code === 0;
+/** Whether sshd still listens on port 22, allowing a loaded machine a few seconds to let the stopped daemon go. */
+const port22Open = async () => {
+  for (let i = 0; i < 20; i++) {
+    if ((await sh(`ss -Hltn 'sport = :22' | grep -q .`)).code !== 0) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return true;
+};
 const stopSsh = () => sh('service ssh stop >/dev/null 2>&1; true');
 
 let wasEnabled = '';
