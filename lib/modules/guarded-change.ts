@@ -58,7 +58,8 @@ export function guardedChange(opts: GuardedChangeOptions): Step {
       if (refusal) throw new Error(`refusing to change ${opts.what}: ${refusal}`);
       const guard = { what: opts.what, files: opts.files.map((f) => f.path), restore: opts.rollback ?? opts.activate, rollbackAfterSec: rollbackAfter, stateDir };
       await withLockoutGuard(ctx, guard, async () => {
-        for (const f of opts.files) await writeFileAtomic(ctx.conn, f.path, Buffer.from(f.content), { ...f, mode: f.mode ?? '0644' }, f.validate);
+        // No default mode: a file system like Proxmox's /etc/pve fixes owners and modes itself and refuses chown.
+        for (const f of opts.files) await writeFileAtomic(ctx.conn, f.path, Buffer.from(f.content), f, f.validate);
         assertOk(await ctx.conn.run(opts.activate), `activating ${opts.what}`);
       });
     },

@@ -113,7 +113,8 @@ export const hardening = defineRole({
       tags: ['firewall'],
       when: onProxmox,
       what: 'the Proxmox firewall',
-      files: [{ path: CLUSTER_FW, content: clusterFirewall({ lanCidr: v.lan_cidr, sshPort: v.ssh_port }), mode: '0640', owner: 'root', group: 'www-data' }],
+      // /etc/pve is Proxmox's cluster file system: it sets owner and mode itself.
+      files: [{ path: CLUSTER_FW, content: clusterFirewall({ lanCidr: v.lan_cidr, sshPort: v.ssh_port }) }],
       refuse: (f) =>
         f.sshClient && !ipInCidr(f.sshClient, v.lan_cidr) && !ipInCidr(f.sshClient, TAILSCALE_CIDR)
           ? `its rules would not let your SSH client ${f.sshClient} in: set lan_cidr to a range that contains it`
