@@ -1,20 +1,17 @@
 /** What the lab started (pids, modes), kept across CLI runs; and a lock so two lab commands do not overlap. */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostKind, LabConfig } from './config.ts';
+import type { LabConfig } from './config.ts';
 import { LabError } from './exec.ts';
 import type { RootMode } from './host-root.ts';
 import { alive } from './processes.ts';
 
 export interface HostState {
-  /** Missing in states written before VMs: those were containers. */
-  kind?: HostKind;
   release: string;
   address: string;
-  /** systemd-nspawn's or QEMU's pid. */
+  /** systemd-nspawn's pid. */
   pid: number;
-  /** Containers only. */
-  rootMode?: RootMode;
+  rootMode: RootMode;
   startedAt: string;
 }
 
