@@ -48,6 +48,10 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
   const hosts = new Map<string, InventoryHost>();
   const groups = new Map<string, Set<string>>();
 
+  const isEmpty = (node: unknown) => node == null || (isScalar(node) && node.value == null);
+  /** The mapping a key holds; undefined when the key is absent or empty. */
+  const mappingAt = (node: unknown, message: string, fix: string): YAMLMap | undefined => (isEmpty(node) ? undefined : isMap(node) ? node : fail(message, node, fix));
+
   const toValue = (node: unknown, key: string): VarValue => {
     if (isScalar(node)) {
       const v = node.value;
@@ -64,17 +68,16 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
   };
 
   const readVars = (node: unknown, origins: Record<string, SourcePos>): Record<string, VarValue> => {
-    if (node == null || (isScalar(node) && node.value == null)) return {};
-    if (!isMap(node)) return fail('"vars" must be a mapping of names to values', node, 'write one "name: value" per line under vars:');
+    const vars = mappingAt(node, '"vars" must be a mapping of names to values', 'write one "name: value" per line under vars:');
     const out: Record<string, VarValue> = {};
-    for (const pair of node.items) {
+    for (const pair of vars?.items ?? []) {
       const key = keyOf(pair);
       const def = schema.get(key);
       if (!def) {
         const hint = closest(key, [...schema.keys()]);
         fail(`unknown variable "${key}"`, pair.key, hint ? `did you mean "${hint}"? (every variable is listed in inventory/example.yml)` : 'remove it; every variable is listed in inventory/example.yml');
       }
-      if (pair.value == null || (isScalar(pair.value) && pair.value.value == null)) {
+      if (isEmpty(pair.value)) {
         fail(`"${key}" has no value`, pair.key, `give "${key}" a value, or remove the line`);
       }
       const value = toValue(pair.value, key);
@@ -101,9 +104,8 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
     const members = groups.get(name) ?? new Set<string>();
     groups.set(name, members);
     const path = [...chain, name];
-    if (node == null || (isScalar(node) && node.value == null)) return;
-    if (!isMap(node)) fail(`group "${name}" must be a mapping with hosts, children or vars`, node, 'see inventory/example.yml for the shape');
-    const map = node as YAMLMap;
+    const map = mappingAt(node, `group "${name}" must be a mapping with hosts, children or vars`, 'see inventory/example.yml for the shape');
+    if (!map) return;
     for (const pair of map.items) {
       const key = keyOf(pair);
       if (!GROUP_KEYS.includes(key)) {
@@ -115,32 +117,26 @@ export function parseInventory(text: string, file: string, schema: VarSchema): I
     const vars = readVars(map.get('vars', true), origins);
     const layers = [...inherited, { group: name, depth: path.length, vars, origins }];
 
-    const hostsNode = map.get('hosts', true);
-    if (hostsNode != null && !(isScalar(hostsNode) && hostsNode.value == null)) {
-      const hostsMap = isMap(hostsNode) ? hostsNode : fail(`"hosts" of group "${name}" must be a mapping of host names`, hostsNode, 'write "hostname:" lines, each with its vars below it');
-      for (const pair of hostsMap.items) {
-        const hostName = keyOf(pair);
-        if (!HOST_NAME.test(hostName)) fail(`"${hostName}" is not a valid host name`, pair.key, 'use letters, digits, dots, dashes and underscores');
-        const hostOrigins: Record<string, SourcePos> = {};
-        const hostVars = readVars(pair.value, hostOrigins);
-        const entry = seen.get(hostName) ?? { pos: posOf(pair.key), groups: [], groupLayers: [], hostLayers: [] };
-        for (const g of path) if (!entry.groups.includes(g)) entry.groups.push(g);
-        for (const layer of layers) if (!entry.groupLayers.includes(layer)) entry.groupLayers.push(layer);
-        entry.hostLayers.push({ group: name, depth: Infinity, vars: hostVars, origins: hostOrigins });
-        seen.set(hostName, entry);
-        for (const g of path) groups.get(g)!.add(hostName);
-      }
+    const hostsMap = mappingAt(map.get('hosts', true), `"hosts" of group "${name}" must be a mapping of host names`, 'write "hostname:" lines, each with its vars below it');
+    for (const pair of hostsMap?.items ?? []) {
+      const hostName = keyOf(pair);
+      if (!HOST_NAME.test(hostName)) fail(`"${hostName}" is not a valid host name`, pair.key, 'use letters, digits, dots, dashes and underscores');
+      const hostOrigins: Record<string, SourcePos> = {};
+      const hostVars = readVars(pair.value, hostOrigins);
+      const entry = seen.get(hostName) ?? { pos: posOf(pair.key), groups: [], groupLayers: [], hostLayers: [] };
+      for (const g of path) if (!entry.groups.includes(g)) entry.groups.push(g);
+      for (const layer of layers) if (!entry.groupLayers.includes(layer)) entry.groupLayers.push(layer);
+      entry.hostLayers.push({ group: name, depth: Infinity, vars: hostVars, origins: hostOrigins });
+      seen.set(hostName, entry);
+      for (const g of path) groups.get(g)!.add(hostName);
     }
 
-    const childrenNode = map.get('children', true);
-    if (childrenNode != null && !(isScalar(childrenNode) && childrenNode.value == null)) {
-      const childrenMap = isMap(childrenNode) ? childrenNode : fail(`"children" of group "${name}" must be a mapping of group names`, childrenNode, 'write "groupname:" lines, each with hosts/children/vars below it');
-      for (const pair of childrenMap.items) {
-        const child = keyOf(pair);
-        if (!GROUP_NAME.test(child)) fail(`"${child}" is not a valid group name`, pair.key, 'start with a letter; use letters, digits, dashes and underscores');
-        walkGroup(child, pair.value, path, layers);
-        for (const h of groups.get(child)!) members.add(h);
-      }
+    const childrenMap = mappingAt(map.get('children', true), `"children" of group "${name}" must be a mapping of group names`, 'write "groupname:" lines, each with hosts/children/vars below it');
+    for (const pair of childrenMap?.items ?? []) {
+      const child = keyOf(pair);
+      if (!GROUP_NAME.test(child)) fail(`"${child}" is not a valid group name`, pair.key, 'start with a letter; use letters, digits, dashes and underscores');
+      walkGroup(child, pair.value, path, layers);
+      for (const h of groups.get(child)!) members.add(h);
     }
   };
   walkGroup('all', allNode, [], []);
