@@ -5,6 +5,17 @@ import type { VerifyCheck } from './verify.ts';
 export type VarValue = string | number | boolean | string[] | { [key: string]: VarValue } | VarValue[];
 export type Vars = Record<string, VarValue>;
 
+/** A command-line flag a role or playbook declares (e.g. --wipe <disk>). */
+export interface ExtraFlag {
+  name: string;
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  description: string;
+}
+
+/** Values of the flags a role declared, by flag name (absent when not given). */
+export type RoleFlags = Record<string, string | boolean | string[] | undefined>;
+
 export interface VarSpec {
   /** Shown in the inventory example and in error messages. */
   description: string;
@@ -22,7 +33,12 @@ export interface Role<V extends Vars = Vars> {
   requiredEnv?: string[];
   /** Rejects bad values before anything runs: the inventory error then points at the variable's line. */
   validate?(vars: V): { key: keyof V & string; message: string; fix: string } | undefined;
-  steps(vars: V): Step[];
+  /**
+   * Flags the role adds to every playbook that runs it (e.g. --wipe <disk>): decisions that must be made per run on the
+   * command line, never left in the inventory.
+   */
+  flags?: ExtraFlag[];
+  steps(vars: V, flags: RoleFlags): Step[];
   handlers?(vars: V): Handler[];
   /** Read-only assertions the lab harness runs on each host after converging the role. */
   verify?(vars: V): VerifyCheck[];

@@ -3,13 +3,9 @@ import { InputError } from '../errors.ts';
 import { closest } from '../inventory/suggest.ts';
 import type { RunOptions } from '../runner/options.ts';
 
-/** A playbook-specific flag (e.g. --wipe <disk>), declared by the playbook. */
-export interface ExtraFlag {
-  name: string;
-  type: 'string' | 'boolean';
-  multiple?: boolean;
-  description: string;
-}
+import type { ExtraFlag } from '../api/role.ts';
+
+export type { ExtraFlag };
 
 const FLAGS = {
   inventory: { type: 'string', short: 'i' },

@@ -20,7 +20,15 @@ export interface Playbook {
   roles: Role[];
   /** Every role the project has: the inventory may set any of their variables. */
   allRoles: Role[];
+  /** Flags of the playbook itself; the flags its roles declare are added. */
   extraFlags?: ExtraFlag[];
+}
+
+/** The playbook's own flags and those of its roles, once each. */
+export function playbookFlags(pb: Playbook): ExtraFlag[] {
+  const flags = new Map<string, ExtraFlag>();
+  for (const f of [...(pb.extraFlags ?? []), ...pb.roles.flatMap((r) => r.flags ?? [])]) if (!flags.has(f.name)) flags.set(f.name, f);
+  return [...flags.values()];
 }
 
 const out = (line: string) => process.stdout.write(`${redact(line)}\n`);
@@ -31,9 +39,10 @@ export async function runPlaybook(pb: Playbook, argv: string[] = playbookArgs(pb
   let opts;
   let plans;
   try {
-    opts = parseCli(argv, pb.extraFlags);
+    const flags = playbookFlags(pb);
+    opts = parseCli(argv, flags);
     if (opts.help) {
-      out(helpText(pb.name, pb.description, pb.roles, pb.extraFlags ?? []));
+      out(helpText(pb.name, pb.description, pb.roles, flags));
       return EXIT.ok;
     }
     const env = loadEnvFile(opts.envFile);

@@ -44,7 +44,7 @@ export function planRun(inventory: Inventory, roles: Role[], env: EnvFile, opts:
       return {
         role,
         vars,
-        steps: role.steps(vars).map((step) => ({ step, deselected: tagFilter(step, role, opts) })),
+        steps: role.steps(vars, opts.extra).map((step) => ({ step, deselected: tagFilter(step, role, opts) })),
         handlers: role.handlers?.(vars) ?? [],
       };
     });
@@ -87,7 +87,7 @@ function selectHosts(inventory: Inventory, limit: string[]): InventoryHost[] {
 function tagsExcludeRole(role: Role, opts: RunOptions): boolean {
   if (opts.skipTags.includes(role.name)) return true;
   if (opts.tags.length === 0 || opts.tags.includes(role.name)) return false;
-  return role.steps(role.defaults).every((step) => tagFilter(step, role, opts) !== undefined);
+  return role.steps(role.defaults, opts.extra).every((step) => tagFilter(step, role, opts) !== undefined);
 }
 
 function tagFilter(step: Step, role: Role, opts: RunOptions): string | undefined {

@@ -42,7 +42,7 @@ t('an already-authenticated node is not re-authenticated; a logged-out one is', 
 });
 
 t('the join step decides from the real status shapes', async () => {
-  const steps = tailscale.steps({ ...tailscale.defaults, tailscale_authkey: 'x' });
+  const steps = tailscale.steps({ ...tailscale.defaults, tailscale_authkey: 'x' }, {});
   const join = steps.find((s) => s.title === 'Join the tailnet')!;
   const ctx = {} as Parameters<typeof join.check>[0];
   assert.is(await join.check(ctx, { stdout: fixture('tailscale-status-running.json'), code: 0 }), null);
