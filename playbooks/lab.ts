@@ -1,11 +1,11 @@
 #!/usr/bin/env -S npx zx
-/** The lab: local Debian test hosts for the playbooks (systemd-nspawn). See `npx zx playbooks/lab.ts --help`. */
+/** The lab: local Debian test hosts for the playbooks (systemd-nspawn, QEMU). See `npx zx playbooks/lab.ts --help`. */
 import { $ } from 'zx';
 import { InputError } from '../lib/errors.ts';
 import { loadInventory } from '../lib/inventory/load.ts';
 import { buildSchema } from '../lib/inventory/schema.ts';
 import { allRoles } from '../roles/index.ts';
-import { findHost, hostAddress, labKnownHostsFile } from '../test/lab/config.ts';
+import { findHost, hostAddress, labKnownHostsFile, type LabHost } from '../test/lab/config.ts';
 import { LabError, LabPrerequisiteError, which } from '../test/lab/exec.ts';
 import { defaultLabConfig, down, ensureLabPrerequisites, isRunning, status, up } from '../test/lab/lab.ts';
 import { sshOptions, sshTarget } from '../test/lab/ssh.ts';
@@ -15,14 +15,17 @@ const cfg = defaultLabConfig;
 
 const HELP = `Usage: npx zx playbooks/lab.ts <command> [options]
 
-The lab: local Debian test hosts (systemd-nspawn containers with systemd and sshd) to run the playbooks against.
-${cfg.hosts.map((h) => `  ${h.name.padEnd(10)} Debian ${h.release.padEnd(9)} ${hostAddress(cfg, h)}`).join('\n')}
-Needs root and debootstrap, systemd-container, apt-cacher-ng, openssh-client, iproute2 (\`prerequisites\` installs them).
+The lab: local Debian test hosts (systemd-nspawn containers, QEMU VMs; systemd and sshd) to run the playbooks against.
+${cfg.hosts.map((h) => `  ${h.name.padEnd(10)} Debian ${h.release.padEnd(9)} ${hostAddress(cfg, h).padEnd(12)} ${kindText(h)}`).join('\n')}
+Needs root and debootstrap, systemd-container, apt-cacher-ng, openssh-client, iproute2, and for a VM qemu-system-x86,
+qemu-utils, e2fsprogs (\`prerequisites\` installs them).
+MSH_LAB_PVE=nspawn makes pve a container (boots in a second, no ZFS) instead of a VM.
 
 Commands:
-  up [--reset]         start the hosts (the first run builds their base root filesystems with debootstrap),
-                       the apt proxy, and write ${rel(cfg.inventoryFile)}; --reset: down first, then up
-  down                 stop the hosts and the apt proxy; remove their overlays, interfaces and directories
+  up [--reset]         start the hosts (the first run builds their base root filesystems with debootstrap and
+                       bakes the VM image, about 10 min), the apt proxy, and write ${rel(cfg.inventoryFile)};
+                       a VM boots under TCG (no KVM) in about a minute; --reset: down first, then up
+  down                 stop the hosts and the apt proxy; remove their overlays, VM disks, interfaces and directories
   status               each host, its address, whether SSH answers
   ssh <host> [-- cmd]  ssh into a host with the lab key, or run cmd there
   prerequisites        apt-get install what the lab needs
@@ -34,7 +37,12 @@ Options:
 
 Exit codes: 0 ok, 1 bad input (command, flag or host name), 2 failure (including: not root, a tool missing).
 \`ssh\` exits with the remote command's code (255 when ssh itself fails).
-Base root filesystems and the apt cache: ${cfg.cacheDir}; per-host state: ${cfg.stateDir}.`;
+Base root filesystems, VM images and the apt cache: ${cfg.cacheDir}; per-host state and console logs: ${cfg.stateDir}.`;
+
+function kindText(h: LabHost): string {
+  if (h.kind === 'nspawn') return 'container';
+  return `QEMU VM, extra disks ${h.vm.disks.map((d) => d.serial).join(', ')}`;
+}
 
 function rel(path: string): string {
   return path.startsWith(`${cfg.repoRoot}/`) ? path.slice(cfg.repoRoot.length + 1) : path;
@@ -125,7 +133,7 @@ async function cmdDown(): Promise<number> {
 async function cmdStatus(): Promise<number> {
   const st = await status();
   for (const h of st.hosts) {
-    const state = h.running ? `up (nspawn pid ${h.pid}, root ${h.rootMode ?? '?'})` : 'down';
+    const state = !h.running ? 'down' : h.kind === 'vm' ? `up (VM, qemu pid ${h.pid})` : `up (nspawn pid ${h.pid}, root ${h.rootMode ?? '?'})`;
     const ssh = h.running ? (h.sshAnswers ? 'ssh answers' : 'ssh does NOT answer') : '';
     out(`${h.name.padEnd(10)} ${h.release.padEnd(9)} ${h.address.padEnd(12)} ${state.padEnd(34)} ${ssh}`.trimEnd());
   }

@@ -1,12 +1,15 @@
 /**
- * The lab: local Debian test hosts (systemd-nspawn containers) the playbooks can run against.
- * Everything the lab machinery knows about its hosts comes from this config.
+ * The lab: local Debian test hosts (systemd-nspawn containers, and QEMU VMs where a real kernel is needed) the
+ * playbooks can run against. Everything the lab machinery knows about its hosts comes from this config.
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface LabHost {
-  /** Machine name, hostname, inventory host and inventory group. At most 12 characters: the veth is `ve-<name>`. */
+interface HostBase {
+  /**
+   * Machine name, hostname, inventory host and inventory group. At most 12 characters (11 for a VM): its network
+   * interface on the controller is `ve-<name>` (container) or `tap-<name>` (VM).
+   */
   name: string;
   /** Debian release codename of its root filesystem. */
   release: string;
@@ -17,6 +20,42 @@ export interface LabHost {
   /** Install the Proxmox CLI simulator (files/lab/pve-simulator) on this host. */
   proxmoxSimulator?: boolean;
 }
+
+export interface NspawnHost extends HostBase {
+  kind: 'nspawn';
+}
+
+/** A disk the VM gets at each `up`, made anew. */
+export interface VmDisk {
+  /** virtio serial number: the guest sees /dev/disk/by-id/virtio-<serial>. At most 20 characters. */
+  serial: string;
+  sizeMiB: number;
+  /** Formatted with mkfs.ext4 on the controller, so the disk looks used (disk-safety refusals); blank otherwise. */
+  ext4?: boolean;
+}
+
+export interface VmSpec {
+  memoryMiB: number;
+  cpus: number;
+  /** Size of the root filesystem; the image and each run's overlay only take what is written. */
+  rootGiB: number;
+  /** Apt components of the image's sources (zfs is in contrib). */
+  components: string[];
+  /** Installed into the image natively (in a chroot of it), kernel modules built there with dkms. */
+  packages: string[];
+  disks: VmDisk[];
+  /** Seconds the VM gets to answer SSH (it boots under TCG). */
+  bootTimeoutSec: number;
+}
+
+/** A QEMU VM (TCG: KVM does not work on the lab machines) booted from an image baked once from the base. */
+export interface VmHost extends HostBase {
+  kind: 'vm';
+  vm: VmSpec;
+}
+
+export type LabHost = NspawnHost | VmHost;
+export type HostKind = LabHost['kind'];
 
 export interface LabConfig {
   hosts: LabHost[];
@@ -39,17 +78,35 @@ export interface LabConfig {
   inventoryFile: string;
   /** Paths in the inventory are written relative to this directory (where the playbooks run). */
   repoRoot: string;
-  /** Seconds a started host gets to answer SSH. */
+  /** Seconds a started container gets to answer SSH. */
   bootTimeoutSec: number;
 }
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-export const defaultLabConfig: LabConfig = {
-  hosts: [
-    { name: 'pve', release: 'bookworm', subnet: 1, proxmoxSimulator: true },
-    { name: 'services', release: 'trixie', subnet: 2, adminUser: 'admin' },
+const pveVm: VmSpec = {
+  memoryMiB: 2048,
+  cpus: 2,
+  rootGiB: 8,
+  components: ['main', 'contrib'],
+  packages: ['linux-image-amd64', 'linux-headers-amd64', 'zfs-dkms', 'zfsutils-linux'],
+  disks: [
+    { serial: 'lab-zfs-a', sizeMiB: 2048 },
+    { serial: 'lab-zfs-b', sizeMiB: 2048 },
+    { serial: 'lab-ext4', sizeMiB: 64, ext4: true },
   ],
+  bootTimeoutSec: 240,
+};
+
+/** pve is a VM (real OpenZFS); MSH_LAB_PVE=nspawn makes it a container again (fast, no ZFS). */
+function pveHost(kind = process.env.MSH_LAB_PVE ?? 'vm'): LabHost {
+  const common = { name: 'pve', release: 'bookworm', subnet: 1, proxmoxSimulator: true };
+  // Another kind is passed through for configProblems to report.
+  return kind === 'nspawn' ? { ...common, kind } : ({ ...common, kind, vm: pveVm } as VmHost);
+}
+
+export const defaultLabConfig: LabConfig = {
+  hosts: [pveHost(), { name: 'services', release: 'trixie', subnet: 2, kind: 'nspawn', adminUser: 'admin' }],
   networkPrefix: '10.200',
   mirror: 'http://deb.debian.org/debian',
   securityMirror: 'http://deb.debian.org/debian-security',
@@ -72,11 +129,17 @@ export const defaultLabConfig: LabConfig = {
 export const hostAddress = (cfg: LabConfig, host: LabHost): string => `${cfg.networkPrefix}.${host.subnet}.2`;
 export const gatewayAddress = (cfg: LabConfig, host: LabHost): string => `${cfg.networkPrefix}.${host.subnet}.1`;
 export const vethName = (host: LabHost): string => `ve-${host.name}`;
+export const tapName = (host: LabHost): string => `tap-${host.name}`;
+/** The controller side of the host's network. */
+export const linkName = (host: LabHost): string => (host.kind === 'vm' ? tapName(host) : vethName(host));
 export const hostDir = (cfg: LabConfig, host: LabHost): string => join(cfg.stateDir, host.name);
 export const hostRoot = (cfg: LabConfig, host: LabHost): string => join(hostDir(cfg, host), 'root');
 export const labKeyFile = (cfg: LabConfig): string => join(cfg.sshStateDir, 'lab_ed25519');
 export const labKnownHostsFile = (cfg: LabConfig): string => join(cfg.sshStateDir, 'lab_known_hosts');
 export const consoleLog = (cfg: LabConfig, host: LabHost): string => join(cfg.stateDir, 'logs', `${host.name}-console.log`);
+/** QEMU's own messages (its stderr). */
+export const qemuLog = (cfg: LabConfig, host: LabHost): string => join(cfg.stateDir, 'logs', `${host.name}-qemu.log`);
+export const bootTimeoutSec = (cfg: LabConfig, host: LabHost): number => (host.kind === 'vm' ? host.vm.bootTimeoutSec : cfg.bootTimeoutSec);
 export const aptProxyUrl = (cfg: LabConfig, host: LabHost): string => `http://${gatewayAddress(cfg, host)}:${cfg.aptProxyPort}`;
 
 export function findHost(cfg: LabConfig, name: string): LabHost | undefined {
@@ -96,9 +159,28 @@ export function configProblems(cfg: LabConfig): string[] {
     if (!Number.isInteger(h.subnet) || h.subnet < 1 || h.subnet > 254) problems.push(`host ${h.name}: subnet ${h.subnet} is not in 1..254`);
     if (names.has(h.name)) problems.push(`host name "${h.name}" is used twice`);
     if (subnets.has(h.subnet)) problems.push(`subnet ${h.subnet} is used twice`);
+    if (h.kind === 'vm') problems.push(...vmProblems(h));
+    else if (h.kind !== 'nspawn') problems.push(`host ${(h as LabHost).name}: kind "${(h as LabHost).kind}" is neither nspawn nor vm (MSH_LAB_PVE sets it for pve)`);
     names.add(h.name);
     subnets.add(h.subnet);
   }
   if (!/^\d{1,3}\.\d{1,3}$/.test(cfg.networkPrefix)) problems.push(`networkPrefix "${cfg.networkPrefix}" must be two octets like 10.200`);
+  return problems;
+}
+
+function vmProblems(h: VmHost): string[] {
+  const problems: string[] = [];
+  if (h.name.length > 11) problems.push(`host ${h.name}: a VM's name has at most 11 characters (its tap is tap-<name>)`);
+  // The VM's identity comes through a seed, not through its root filesystem: see seed.ts.
+  if (h.adminUser) problems.push(`host ${h.name}: adminUser is not supported on a VM host yet`);
+  if (!h.vm.packages.some((p) => p.startsWith('linux-image-'))) problems.push(`host ${h.name}: the VM image needs a kernel: add linux-image-amd64 to its packages`);
+  const serials = new Set<string>();
+  for (const d of h.vm.disks) {
+    // virtio-blk carries at most 20 bytes of serial; udev makes the by-id link from it.
+    if (!/^[A-Za-z0-9._-]{1,20}$/.test(d.serial)) problems.push(`host ${h.name}: disk serial "${d.serial}": use 1-20 letters, digits, dots, dashes or underscores`);
+    if (serials.has(d.serial)) problems.push(`host ${h.name}: disk serial "${d.serial}" is used twice`);
+    if (!Number.isInteger(d.sizeMiB) || d.sizeMiB < 1) problems.push(`host ${h.name}: disk ${d.serial}: sizeMiB must be a positive integer`);
+    serials.add(d.serial);
+  }
   return problems;
 }

@@ -28,22 +28,28 @@ export async function removeHostRoot(cfg: LabConfig, host: LabHost): Promise<voi
   await removeTree(hostDir(cfg, host));
 }
 
-/** Writes hostname, static address, apt proxy, machine id, new SSH host keys and the lab's authorized key. */
-export async function personalize(cfg: LabConfig, host: LabHost, authorizedKey: string): Promise<void> {
-  const root = hostRoot(cfg, host);
+/**
+ * Writes hostname, static address, apt proxy, machine id, new SSH host keys, the lab's authorized key and the
+ * Proxmox simulator under `root`: a container's root, or a VM's seed directory (a VM's machine id comes on its kernel
+ * command line: systemd settles it before the seed is applied).
+ */
+export async function personalize(cfg: LabConfig, host: LabHost, root: string, authorizedKey: string): Promise<void> {
   const at = (...p: string[]) => join(root, ...p);
+  for (const dir of [['etc', 'network'], ['etc', 'apt', 'apt.conf.d'], ['etc', 'ssh']]) mkdirSync(at(...dir), { recursive: true, mode: 0o755 });
   writeFileSync(at('etc', 'hostname'), `${host.name}\n`);
   writeFileSync(at('etc', 'hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${host.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-  writeFileSync(at('etc', 'machine-id'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
-  // No gateway on purpose: the host can reach the controller side of its veth and nothing else.
+  if (host.kind === 'nspawn') writeFileSync(at('etc', 'machine-id'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+  // nspawn names the container's end of the veth host0; the VM boots with net.ifnames=0.
+  const iface = host.kind === 'vm' ? 'eth0' : 'host0';
+  // No gateway on purpose: the host can reach the controller side of its link and nothing else.
   writeFileSync(
     at('etc', 'network', 'interfaces'),
     [
       'auto lo',
       'iface lo inet loopback',
       '',
-      'auto host0',
-      'iface host0 inet static',
+      `auto ${iface}`,
+      `iface ${iface} inet static`,
       `    address ${hostAddress(cfg, host)}/24`,
       '',
     ].join('\n'),
@@ -55,6 +61,7 @@ export async function personalize(cfg: LabConfig, host: LabHost, authorizedKey: 
   await run('ssh-keygen', ['-A', '-f', root]);
 
   mkdirSync(at('root', '.ssh'), { recursive: true, mode: 0o700 });
+  chmodSync(at('root'), 0o700);
   chmodSync(at('root', '.ssh'), 0o700);
   writeFileSync(at('root', '.ssh', 'authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
 
@@ -74,9 +81,9 @@ async function addAdminUser(root: string, name: string, authorizedKey: string): 
   await run('chroot', [root, 'chown', '-R', `${name}:${name}`, `/home/${name}/.ssh`]);
 }
 
-/** The host's SSH host public keys ("type base64"), read from its root filesystem. */
-export function hostPublicKeys(cfg: LabConfig, host: LabHost): string[] {
-  const sshDir = join(hostRoot(cfg, host), 'etc', 'ssh');
+/** The SSH host public keys ("type base64") under `root` (a container's root or a VM's seed directory). */
+export function hostPublicKeys(root: string): string[] {
+  const sshDir = join(root, 'etc', 'ssh');
   return readdirSync(sshDir)
     .filter((f) => /^ssh_host_.*_key\.pub$/.test(f))
     .sort()

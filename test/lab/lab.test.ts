@@ -3,22 +3,27 @@
  * nothing is left. Needs root and network access to deb.debian.org; not part of `npm test` (test/run.ts skips
  * test/lab). Run: node --import tsx test/lab/lab.test.ts
  */
+import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCollect } from '../../lib/connectors/process.ts';
 import { loadInventory } from '../../lib/inventory/load.ts';
 import { buildSchema } from '../../lib/inventory/schema.ts';
 import { allRoles } from '../../roles/index.ts';
-import { hostAddress, labKeyFile, labKnownHostsFile, type LabHost } from './config.ts';
+import { hostAddress, hostDir, labKeyFile, labKnownHostsFile, tapName, vethName, type LabHost, type VmHost } from './config.ts';
 import { defaultLabConfig as cfg, down, ensureLabPrerequisites, status, up } from './lab.ts';
 import { cachedBase } from './rootfs.ts';
+import { cachedVmImage } from './vm-image.ts';
 
 const lab = suite('lab');
 const log = (line: string) => process.stdout.write(`    ${line}\n`);
 const timings: string[] = [];
 
-/** ssh as a user would run it: the lab key, only the lab known_hosts, and no prompt allowed. */
-async function ssh(host: LabHost, command: string, timeoutMs = 120_000): Promise<{ code: number; out: string }> {
+/**
+ * ssh as a user would run it: the lab key, only the lab known_hosts, and no prompt allowed. The default timeout is
+ * generous: apt in the TCG VM on a busy machine takes minutes.
+ */
+async function ssh(host: LabHost, command: string, timeoutMs = 300_000): Promise<{ code: number; out: string }> {
   const res = await spawnCollect('ssh', [
     '-i', labKeyFile(cfg),
     '-o', 'IdentitiesOnly=yes',
@@ -48,21 +53,30 @@ lab.after(async () => {
   process.stdout.write(`\n  lab timings:\n${timings.map((t) => `    ${t}\n`).join('')}`);
 });
 
-lab('up starts every host (building the bases first when they are not cached)', async () => {
+lab('up starts every host (building the bases and baking the VM images first when they are not cached)', async () => {
   const first = await up({ log });
   assert.equal(first.started, cfg.hosts.map((h) => h.name));
   for (const b of first.bases) {
     timings.push(b.built ? `first build (${b.release}, debootstrap + preparation): ${b.buildSeconds.toFixed(1)} s` : `first build (${b.release}): cached; it took ${b.buildSeconds.toFixed(1)} s when built`);
   }
+  for (const i of first.images) {
+    timings.push(i.built ? `VM image bake (${i.host}, kernel ${i.kernelVersion}): ${i.buildSeconds.toFixed(1)} s` : `VM image bake (${i.host}): cached; it took ${i.buildSeconds.toFixed(1)} s when baked`);
+  }
   let cached = first;
-  if (first.bases.some((b) => b.built)) {
-    timings.push(`up including the build: ${first.seconds.toFixed(1)} s`);
+  if (first.bases.some((b) => b.built) || first.images.some((i) => i.built)) {
+    timings.push(`up including the builds: ${first.seconds.toFixed(1)} s`);
     await down({ log });
     cached = await up({ log });
     assert.ok(cached.bases.every((b) => !b.built), 'the second up must use the cached bases');
+    assert.ok(cached.images.every((i) => !i.built), 'the second up must use the cached VM images');
   }
-  timings.push(`up (cached bases, ${cfg.hosts.length} hosts to SSH): ${cached.seconds.toFixed(1)} s`);
-  for (const h of cfg.hosts) assert.ok(cachedBase(cfg, h.release), `base of ${h.release} is cached`);
+  timings.push(`up (cached, ${cfg.hosts.length} hosts to SSH): ${cached.seconds.toFixed(1)} s`);
+  for (const [name, secs] of Object.entries(cached.bootSeconds)) timings.push(`${name}: start to SSH: ${secs.toFixed(1)} s`);
+  for (const h of cfg.hosts) {
+    const base = cachedBase(cfg, h.release);
+    assert.ok(base, `base of ${h.release} is cached`);
+    if (h.kind === 'vm') assert.ok(cachedVmImage(cfg, h, base), `image of ${h.name} is cached`);
+  }
 });
 
 lab('up again reports the lab is up and starts nothing', async () => {
@@ -104,6 +118,16 @@ for (const host of cfg.hosts) {
     timings.push(`${host.name}: apt-get update + install hello: ${((Date.now() - t) / 1000).toFixed(1)} s`);
   });
 
+  if (host.kind === 'vm') vmTests(host);
+  if (host.proxmoxSimulator) {
+    lab(`${host.name}: the Proxmox CLI simulator answers`, async () => {
+      const res = await ssh(host, 'pveversion && qm list && echo qm-ok');
+      assert.is(res.code, 0, res.out);
+      assert.match(res.out, /^pve-manager\/\d/m);
+      assert.match(res.out, /^qm-ok$/m);
+    });
+  }
+
   lab(`${host.name}: ufw can be enabled and net sysctls written (what the hardening roles need)`, async () => {
     const res = await ssh(host, 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q ufw >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable && ufw status | head -1 && sysctl -w net.ipv4.conf.all.rp_filter=1');
     assert.is(res.code, 0, res.out);
@@ -111,6 +135,41 @@ for (const host of cfg.hosts) {
     const after = await ssh(host, 'echo still-reachable');
     assert.is(after.out, 'still-reachable', 'a new SSH connection works with the firewall on');
   });
+}
+
+/** A VM host runs a real kernel: OpenZFS works on its blank disks; its ext4 disk shows a signature. */
+function vmTests(host: VmHost): void {
+  const blank = host.vm.disks.filter((d) => !d.ext4);
+  const used = host.vm.disks.filter((d) => d.ext4);
+  const byId = (serial: string) => `/dev/disk/by-id/virtio-${serial}`;
+
+  lab(`${host.name}: the zfs module loads and the extra disks exist by id`, async () => {
+    const res = await ssh(host, `modprobe zfs && zpool version && uname -r && ls -l ${host.vm.disks.map((d) => byId(d.serial)).join(' ')}`);
+    assert.is(res.code, 0, res.out);
+    assert.match(res.out, /^zfs-kmod-\d/m);
+    for (const d of host.vm.disks) assert.ok(res.out.includes(byId(d.serial)), `${byId(d.serial)} exists`);
+  });
+
+  if (blank.length >= 2) {
+    lab(`${host.name}: a mirror pool on two blank disks is ONLINE (then destroyed)`, async () => {
+      const t = Date.now();
+      const res = await ssh(host, `zpool create -f labtest mirror ${byId(blank[0]!.serial)} ${byId(blank[1]!.serial)} && zpool status labtest; zpool destroy labtest`);
+      assert.is(res.code, 0, res.out);
+      assert.match(res.out, /state: ONLINE/);
+      timings.push(`${host.name}: zpool create mirror + status + destroy: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      const after = await ssh(host, 'zpool list -H -o name');
+      assert.is(after.code, 0, after.out);
+      assert.not.match(after.out, /labtest/, 'the test pool is gone: the zfs role creates its own');
+    });
+  }
+
+  for (const d of used) {
+    lab(`${host.name}: wipefs -n shows the ext4 signature of disk ${d.serial}`, async () => {
+      const res = await ssh(host, `wipefs -n ${byId(d.serial)}`);
+      assert.is(res.code, 0, res.out);
+      assert.match(res.out, /\bext4\b/);
+    });
+  }
 }
 
 lab('status shows every host up and answering SSH', async () => {
@@ -128,13 +187,15 @@ lab('down leaves no process, mount or interface of the lab', async () => {
   // Zombies (state Z) are exited processes our PID 1 has not reaped yet; they hold nothing.
   const ps = await sh('ps', ['-eo', 'pid=,stat=,args=']);
   const live = ps.split('\n').filter((l) => !/^\s*\d+\s+Z/.test(l));
-  assert.equal(live.filter((l) => /systemd-nspawn/.test(l) && l.includes(cfg.stateDir)), [], 'no systemd-nspawn process of the lab');
-  assert.equal(live.filter((l) => l.includes(cfg.cacheDir) || l.includes(cfg.stateDir)), [], 'no process of the lab (apt-cacher-ng)');
+  // Every process the lab starts names its state or cache dir: nspawn --directory, qemu -pidfile, apt-cacher-ng -c.
+  assert.equal(live.filter((l) => l.includes(cfg.cacheDir) || l.includes(cfg.stateDir)), [], 'no process of the lab (nspawn, qemu, apt-cacher-ng)');
   assert.equal(live.filter((l) => new RegExp(`ssh .*${cfg.networkPrefix.replace('.', '\\.')}\\.`).test(l)), [], 'no ssh to a lab host');
   const mounts = await sh('findmnt', ['-rn', '-o', 'TARGET,FSTYPE']);
   assert.equal(mounts.split('\n').filter((l) => l.startsWith(cfg.stateDir) || l.startsWith(cfg.cacheDir)), [], 'no mount of the lab');
-  const links = await sh('ip', ['-o', 'link', 'show']);
-  assert.equal(links.split('\n').filter((l) => /^\d+: ve-/.test(l)), [], 'no ve-* interface');
+  const links = (await sh('ip', ['-o', 'link', 'show'])).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]);
+  const labLinkNames = cfg.hosts.flatMap((h) => [vethName(h), tapName(h)]);
+  assert.equal(links.filter((l) => l && labLinkNames.includes(l)), [], `no lab interface (${labLinkNames.join(', ')})`);
+  for (const h of cfg.hosts) assert.not.ok(existsSync(hostDir(cfg, h)), `${hostDir(cfg, h)} (overlay, VM disks, seed) is gone`);
   const st = await status();
   assert.ok(st.hosts.every((h) => !h.running) && !st.aptProxy.running);
 });

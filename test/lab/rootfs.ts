@@ -24,6 +24,8 @@ export interface BaseRootfs {
   built: boolean;
   /** How long its debootstrap and preparation took (when it was built, maybe earlier). */
   buildSeconds: number;
+  /** When it was built: what is made from it (VM images) is stale when this changes. */
+  builtAt: string;
 }
 
 export const baseDir = (cfg: LabConfig, release: string): string => join(cfg.cacheDir, 'rootfs', release);
@@ -42,7 +44,7 @@ export function cachedBase(cfg: LabConfig, release: string): BaseRootfs | undefi
   const s = readStamp(cfg, release);
   const fresh =
     s && s.recipe === RECIPE && s.mirror === cfg.mirror && s.include.join(',') === cfg.include.join(',') && existsSync(join(baseDir(cfg, release), 'etc', 'os-release'));
-  return fresh ? { release, dir: baseDir(cfg, release), built: false, buildSeconds: s.buildSeconds } : undefined;
+  return fresh ? { release, dir: baseDir(cfg, release), built: false, buildSeconds: s.buildSeconds, builtAt: s.builtAt } : undefined;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function ensureBase(cfg: LabConfig, release: string, inUse: boolean
   const stamp: Stamp = { release, mirror: cfg.mirror, include: cfg.include, recipe: RECIPE, builtAt: new Date().toISOString(), buildSeconds };
   writeFileSync(stampFile(cfg, release), `${JSON.stringify(stamp, null, 2)}\n`);
   log(`${release}: base root filesystem built in ${seconds(started)} (${dir})`);
-  return { release, dir, built: true, buildSeconds };
+  return { release, dir, built: true, buildSeconds, builtAt: stamp.builtAt };
 }
 
 /** What every host of a release shares; per-host files (hostname, address, keys) are written at each `up`. */

@@ -58,7 +58,7 @@ export async function waitForSsh(cfg: LabConfig, host: LabHost, timeoutMs: numbe
     const res = await tryRun('ssh', [...sshOptions(cfg, 2), '-o', 'BatchMode=yes', '--', sshTarget(cfg, host), 'true'], { timeoutMs: 10_000 });
     if (res.code === 0) return undefined;
     last = res.stderr.trim().split('\n').at(-1) ?? `exit ${res.code}`;
-    if (gone()) return `the container stopped (${last})`;
+    if (gone()) return `the host stopped (${last})`;
     if (Date.now() > until) return last;
     await sleep(200);
   }

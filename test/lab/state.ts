@@ -1,17 +1,20 @@
 /** What the lab started (pids, modes), kept across CLI runs; and a lock so two lab commands do not overlap. */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabConfig } from './config.ts';
+import type { HostKind, LabConfig } from './config.ts';
 import { LabError } from './exec.ts';
 import type { RootMode } from './host-root.ts';
 import { alive } from './processes.ts';
 
 export interface HostState {
+  /** Missing in states written before VMs: those were containers. */
+  kind?: HostKind;
   release: string;
   address: string;
-  /** systemd-nspawn's pid. */
+  /** systemd-nspawn's or QEMU's pid. */
   pid: number;
-  rootMode: RootMode;
+  /** Containers only. */
+  rootMode?: RootMode;
   startedAt: string;
 }
 
