@@ -45,7 +45,7 @@ const list = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.s
 
 export function parseCli(argv: string[], extra: ExtraFlag[] = []): RunOptions & { help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { ...FLAGS };
-  for (const f of extra) options[f.name] = { type: f.type, multiple: f.multiple };
+  for (const f of extra) options[f.name] = { type: f.type, multiple: f.multiple ?? false };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });

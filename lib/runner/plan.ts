@@ -87,7 +87,14 @@ function selectHosts(inventory: Inventory, limit: string[]): InventoryHost[] {
 function tagsExcludeRole(role: Role, opts: RunOptions): boolean {
   if (opts.skipTags.includes(role.name)) return true;
   if (opts.tags.length === 0 || opts.tags.includes(role.name)) return false;
-  return role.steps(role.defaults, opts.extra).every((step) => tagFilter(step, role, opts) !== undefined);
+  let steps: Step[];
+  try {
+    steps = role.steps(role.defaults, opts.extra);
+  } catch {
+    // The defaults alone cannot build the steps (a required variable is empty): the host's own variables decide.
+    return false;
+  }
+  return steps.every((step) => tagFilter(step, role, opts) !== undefined);
 }
 
 function tagFilter(step: Step, role: Role, opts: RunOptions): string | undefined {

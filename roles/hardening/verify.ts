@@ -31,6 +31,7 @@ export function verifyHardening(v: typeof defaults): VerifyCheck[] {
       },
     },
     { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 8006`), skipUnless: PROXMOX },
+    { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 9100`), skipUnless: PROXMOX },
     serviceActive('fail2ban'),
     outputMatches('the sshd jail is up', 'fail2ban-client status sshd', /Status for the jail: sshd/),
     { ...outputMatches('the Traefik login jail is up', 'fail2ban-client status traefik-auth', /Status for the jail: traefik-auth/), skipUnless: NOT_PROXMOX },

@@ -37,6 +37,21 @@ flags('an unknown flag is bad input with a suggestion', () => {
   }
 });
 
+flags('role flags: booleans, and strings given more than once', () => {
+  const declared = [
+    { name: 'upgrade', type: 'boolean' as const, description: 'u' },
+    { name: 'wipe', type: 'string' as const, multiple: true, description: 'w' },
+  ];
+  assert.equal(parseCli(['--upgrade', '--wipe', 'a', '--wipe', 'b'], declared).extra, { upgrade: true, wipe: ['a', 'b'] });
+  assert.equal(parseCli([], declared).extra, {});
+});
+
+flags('site.ts offers the flags of its roles in --help', async () => {
+  const r = await runPlaybookCli('site', ['--help']);
+  assert.match(r.stdout, '--wipe');
+  assert.match(r.stdout, '--upgrade');
+});
+
 flags('--forks must be a positive whole number', () => {
   assert.throws(() => parseCli(['--forks', '0']), /--forks 0: not a whole number/);
 });

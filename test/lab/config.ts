@@ -19,6 +19,8 @@ interface HostBase {
   adminUser?: string;
   /** Install the Proxmox CLI simulator (files/lab/pve-simulator) on this host. */
   proxmoxSimulator?: boolean;
+  /** Role variables the lab inventory sets on this host. */
+  inventoryVars?: Record<string, string | string[]>;
 }
 
 export interface NspawnHost extends HostBase {
@@ -93,7 +95,7 @@ const pveVm: VmSpec = {
   disks: [
     { serial: 'lab-zfs-a', sizeMiB: 2048 },
     { serial: 'lab-zfs-b', sizeMiB: 2048 },
-    { serial: 'lab-ext4', sizeMiB: 64, ext4: true },
+    { serial: 'lab-ext4', sizeMiB: 128, ext4: true },
   ],
   bootTimeoutSec: 240,
 };
@@ -101,8 +103,13 @@ const pveVm: VmSpec = {
 /** pve is a VM (real OpenZFS); MSH_LAB_PVE=nspawn makes it a container again (fast, no ZFS). */
 function pveHost(kind = process.env.MSH_LAB_PVE ?? 'vm'): LabHost {
   const common = { name: 'pve', release: 'bookworm', subnet: 1, proxmoxSimulator: true };
-  // Another kind is passed through for configProblems to report.
-  return kind === 'nspawn' ? { ...common, kind } : ({ ...common, kind, vm: pveVm } as VmHost);
+  // Proxmox's repository is out of reach: the simulator ships an empty, signed stand-in repository.
+  const simulatorVars = { proxmox_repo_url: 'file:///usr/local/lib/pve-simulator/apt-repo' };
+  if (kind === 'nspawn') return { ...common, kind, inventoryVars: simulatorVars };
+  // The blank disks make the pool; the ext4 one is there to be refused. Another kind is passed through for
+  // configProblems to report.
+  const zfs_disks = pveVm.disks.filter((d) => !d.ext4).map((d) => `/dev/disk/by-id/virtio-${d.serial}`);
+  return { ...common, kind, vm: pveVm, inventoryVars: { zfs_disks, ...simulatorVars } } as VmHost;
 }
 
 export const defaultLabConfig: LabConfig = {

@@ -21,6 +21,7 @@ export function labInventoryText(cfg: LabConfig): string {
   for (const host of cfg.hosts) {
     lines.push(`    ${host.name}:`, '      hosts:', `        ${host.name}:`, `          ansible_host: ${hostAddress(cfg, host)}`);
     if (host.adminUser) lines.push(`          ansible_user: ${host.adminUser}`, '          ansible_become: true');
+    for (const [key, value] of Object.entries(host.inventoryVars ?? {})) lines.push(`          ${key}: ${JSON.stringify(value)}`);
   }
   return `${lines.join('\n')}\n`;
 }

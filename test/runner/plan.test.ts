@@ -55,6 +55,18 @@ plan('a role the tags leave out is not planned, so its .env secrets are not need
   assert.equal(selected(planRun(inv, [web, secretive], env, opts({ tags: ['config'] }))), { svc1: ['web:configure'] });
 });
 
+plan('--tags with a role whose steps need a variable the defaults leave empty: the host\'s value decides', () => {
+  const disks = defineRole({
+    name: 'disks', description: '', hosts: 'pve', defaults: { disks: [] as string[] }, docs: { disks: { description: 'disks' } },
+    steps: (v) => {
+      if (v.disks.length === 0) throw new Error('no disks');
+      return [step('pool', ['pool']), step('tune')];
+    },
+  });
+  const inv = parseInventory('all:\n  children:\n    pve:\n      hosts:\n        pve1:\n          disks: [a]\n', 'inv.yml', buildSchema([disks]));
+  assert.equal(selected(planRun(inv, [disks], env, opts({ tags: ['pool'] }))), { pve1: ['disks:pool'] });
+});
+
 plan('--start-at skips what comes before, by title or role:title', () => {
   assert.equal(selected(planRun(inventory, [web], env, opts({ startAt: 'Configure' }))).svc1, ['web:configure', 'web:start']);
   assert.equal(selected(planRun(inventory, [web], env, opts({ startAt: 'web:start' }))).svc2, ['web:start']);

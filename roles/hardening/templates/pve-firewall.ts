@@ -14,6 +14,7 @@ IN ACCEPT -source ${v.lanCidr} -p tcp -dport ${v.sshPort} -log nolog # SSH from 
 IN ACCEPT -source ${v.lanCidr} -p tcp -dport 8006 -log nolog # web UI from the LAN
 IN ACCEPT -i tailscale0 -p tcp -dport ${v.sshPort} -log nolog # SSH over Tailscale
 IN ACCEPT -i tailscale0 -p tcp -dport 8006 -log nolog # web UI over Tailscale
+IN ACCEPT -source ${v.lanCidr} -p tcp -dport 9100 -log nolog # node-exporter, for Prometheus in the VM
 IN ACCEPT -source ${v.lanCidr} -p icmp -log nolog # ping from the LAN
 `;
 }
