@@ -1,4 +1,5 @@
 /** The zfs role's decisions from its variables and the host's facts: pure functions, tested on their own. */
+import { parsePveVersion } from '../../lib/facts/pve-version.ts';
 import { parseIPv4 } from '../../lib/net/cidr.ts';
 import { MIN_DISKS, type PoolLayout } from '../../lib/modules/zfs-pool.ts';
 import { parseSize } from '../../lib/modules/zfs-dataset.ts';
@@ -38,15 +39,9 @@ export function arcMaxBytes(setting: string, memoryMiB: number): { bytes: number
   return { bytes, why };
 }
 
-/** Proxmox VE's version from `pveversion` ("pve-manager/8.4.1/… (running kernel: …)"), or undefined. */
-export function pveManagerVersion(pveversion: string): { major: number; minor: number } | undefined {
-  const m = /pve-manager\/(\d+)\.(\d+)/.exec(pveversion);
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
-}
-
 /** Directory mappings for virtiofs came with Proxmox VE 8.4. */
 export function hasDirectoryMappings(pveversion: string): boolean {
-  const v = pveManagerVersion(pveversion);
+  const v = parsePveVersion(pveversion);
   return v !== undefined && (v.major > 8 || (v.major === 8 && v.minor >= 4));
 }
 
@@ -55,7 +50,7 @@ export type ShareMethod = 'virtiofs' | 'nfs' | 'none';
 /** How the datasets reach the VM on this host: from the setting and what the host's Proxmox VE can do. */
 export function shareMethod(setting: string, pveversion: string): { method: ShareMethod; why: string } | { error: string } {
   if (setting === 'none') return { method: 'none', why: 'zfs_share is none' };
-  if (!pveManagerVersion(pveversion)) {
+  if (!parsePveVersion(pveversion)) {
     return setting === 'auto' ? { method: 'none', why: 'not a Proxmox VE host (no pveversion)' } : { error: `zfs_share is ${setting}, but this host is not a Proxmox VE host (pveversion gives no version)` };
   }
   const mappings = hasDirectoryMappings(pveversion);

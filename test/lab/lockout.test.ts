@@ -9,24 +9,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCollect } from '../../lib/connectors/process.ts';
 import type { RunEvent } from '../../lib/runner/events.ts';
-import { defaultLabConfig, down, isRunning, up } from './lab.ts';
+import { defaultLabConfig } from './lab.ts';
+import { useLab } from './use-lab.ts';
 
 const cfg = defaultLabConfig;
 const t = suite('lab: lock-out guard');
-let startedHere = false;
-
-t.before(async () => {
-  startedHere = !cfg.hosts.every((h) => isRunning(h.name));
-  // uvu does not report an error thrown by a hook: print it, or the suite ends as 0 passed with no reason.
-  await up({}).catch((e: Error) => {
-    console.error(`lab up failed: ${e.message}`);
-    throw e;
-  });
-});
-
-t.after(async () => {
-  if (startedHere) await down({});
-});
+useLab(t);
 
 function inventoryWith(extraVars: string): string {
   const file = join(cfg.stateDir, 'lockout-inventory.yml');

@@ -10,27 +10,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCollect } from '../../lib/connectors/process.ts';
 import type { RunEvent } from '../../lib/runner/events.ts';
-import { defaultLabConfig, down, isRunning, up } from './lab.ts';
+import { defaultLabConfig } from './lab.ts';
+import { useLab } from './use-lab.ts';
 
 const cfg = defaultLabConfig;
 const DISK = '/dev/disk/by-id/virtio-lab-ext4';
 const POOL = 'mshscratch';
 const t = suite('lab: the zfs role never wipes a used disk by surprise');
-let startedHere = false;
-
-t.before(async () => {
-  startedHere = !cfg.hosts.every((h) => isRunning(h.name));
-  // uvu does not report an error thrown by a hook: print it, or the suite ends as 0 passed with no reason.
-  await up({}).catch((e: Error) => {
-    console.error(`lab up failed: ${e.message}`);
-    throw e;
-  });
-});
-
-t.after(async () => {
-  await onPve(`zpool destroy -f ${POOL} 2>/dev/null; true`);
-  if (startedHere) await down({});
-});
+useLab(t, () => onPve(`zpool destroy -f ${POOL} 2>/dev/null; true`));
 
 async function onPve(script: string): Promise<string> {
   const res = await spawnCollect('npx', ['zx', 'playbooks/lab.ts', 'ssh', 'pve', '--', script], { timeoutMs: 120_000 });

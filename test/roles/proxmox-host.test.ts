@@ -37,7 +37,8 @@ import {
 import { argsLine, defaultListenAddress, TEXTFILE_DIR } from '../../roles/proxmox-host/templates/node-exporter.ts';
 import { disableDeb822, disableOneLine, noSubscriptionList, noSubscriptionSources } from '../../roles/proxmox-host/templates/repos.ts';
 import { noticeState, patchSubscriptionNotice, PATCH_MARK } from '../../roles/proxmox-host/templates/subscription-notice.ts';
-import { parsePveVersion, pveRelease } from '../../roles/proxmox-host/version.ts';
+import { parsePveVersion } from '../../lib/facts/pve-version.ts';
+import { pveRelease } from '../../roles/proxmox-host/version.ts';
 import { verifyProxmoxHost } from '../../roles/proxmox-host/verify.ts';
 import { context, rejects } from '../helpers/steps.ts';
 
