@@ -1,5 +1,6 @@
 import type { Handler, Step } from './step.ts';
 import type { VerifyCheck } from './verify.ts';
+import type { Facts } from '../facts/facts.ts';
 
 /** A role's variable values: plain data that YAML can carry. */
 export type VarValue = string | number | boolean | string[] | { [key: string]: VarValue } | VarValue[];
@@ -40,6 +41,11 @@ export interface Role<V extends Vars = Vars> {
   flags?: ExtraFlag[];
   steps(vars: V, flags: RoleFlags): Step[];
   handlers?(vars: V): Handler[];
+  /**
+   * Lines printed after the recap for each host where the role ran without a failure (also with --check): URLs, DNS
+   * records, what to do next. Must not change anything.
+   */
+  summary?(vars: V, facts: Facts): string[];
   /** Read-only assertions the lab harness runs on each host after converging the role. */
   verify?(vars: V): VerifyCheck[];
 }

@@ -2,6 +2,7 @@ import { Listr, type ListrTask } from 'listr2';
 import type { Emit, RunEvent } from '../runner/events.ts';
 import type { HostPlan } from '../runner/plan.ts';
 import { formatRecap } from './recap.ts';
+import { formatSummaries } from './summaries.ts';
 import { colourDiff, style } from './style.ts';
 
 type StepEvent = Extract<RunEvent, { type: 'step' }>;
@@ -29,6 +30,7 @@ export function listrRenderer(plans: HostPlan[], write: (line: string) => void):
   const handlerLines = new Map<string, string[]>();
   const diffs: string[] = [];
   let recapText = '';
+  const summaries: Extract<RunEvent, { type: 'summary' }>[] = [];
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
 
   for (const plan of plans) {
@@ -117,6 +119,9 @@ export function listrRenderer(plans: HostPlan[], write: (line: string) => void):
       case 'run-end':
         recapText = formatRecap(e.recap, e.exitCode, e.seconds);
         break;
+      case 'summary':
+        summaries.push(e);
+        break;
       default:
         break;
     }
@@ -128,6 +133,7 @@ export function listrRenderer(plans: HostPlan[], write: (line: string) => void):
       await running;
       if (diffs.length > 0) write(`\n${diffs.join('\n\n')}`);
       write(`\n${recapText}`);
+      if (summaries.length > 0) write(`\n${formatSummaries(summaries)}`);
     },
   };
 }

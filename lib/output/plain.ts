@@ -1,9 +1,11 @@
 import type { Emit, RunEvent } from '../runner/events.ts';
 import { formatRecap } from './recap.ts';
+import { formatSummaries } from './summaries.ts';
 import { colourDiff, style } from './style.ts';
 
 /** One line per event: for CI, pipes and logs. */
 export function plainRenderer(write: (line: string) => void, verbosity: number): Emit {
+  const summaries: Extract<RunEvent, { type: 'summary' }>[] = [];
   return (e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
@@ -38,6 +40,10 @@ export function plainRenderer(write: (line: string) => void, verbosity: number):
       case 'run-end':
         write('');
         write(formatRecap(e.recap, e.exitCode, e.seconds));
+        if (summaries.length > 0) write(`\n${formatSummaries(summaries)}`);
+        break;
+      case 'summary':
+        summaries.push(e);
         break;
       default:
         break;

@@ -35,6 +35,8 @@ export type RunEvent =
   | { type: 'handler'; host: string; role: string; name: string; status: 'changed' | 'skipped' | 'failed'; message?: string }
   | { type: 'log'; host: string; role?: string; message: string; level: 1 | 2 }
   | { type: 'role-end'; host: string; role: string }
+  /** What a role has to tell the user once the run is over (printed after the recap). */
+  | { type: 'summary'; host: string; role: string; lines: string[] }
   | { type: 'host-end'; host: string; recap: HostRecap }
   | { type: 'run-end'; recap: HostRecap[]; exitCode: number; seconds: number };
 

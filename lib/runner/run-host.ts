@@ -60,10 +60,19 @@ export async function runHost(plan: HostPlan, conn: Connector, settings: HostRun
   for (const pr of plan.roles) {
     emit({ type: 'role-start', host, role: pr.role.name });
     const ok = await runRole(pr, roleRun);
+    if (ok && pr.role.summary) emitSummary(pr, roleRun);
     emit({ type: 'role-end', host, role: pr.role.name });
     if (!ok) break;
   }
   return finish();
+}
+
+function emitSummary(pr: PlannedRole, run: RoleRun): void {
+  try {
+    run.emit({ type: 'summary', host: run.host, role: pr.role.name, lines: pr.role.summary!(pr.vars, run.facts) });
+  } catch (err) {
+    run.emit({ type: 'log', host: run.host, role: pr.role.name, level: 1, message: `no summary: ${(err as Error).message}` });
+  }
 }
 
 interface RoleRun {

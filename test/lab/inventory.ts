@@ -16,6 +16,8 @@ export function labInventoryText(cfg: LabConfig): string {
     `    ansible_ssh_private_key_file: ${rel(labKeyFile(cfg))}`,
     `    msh_known_hosts_file: ${rel(labKnownHostsFile(cfg))}`,
     `    lan_cidr: ${cfg.networkPrefix}.0.0/16`,
+    // The lab's services host plays the VM.
+    ...cfg.hosts.filter((h) => h.name === 'services').map((h) => `    vm_ip: ${hostAddress(cfg, h)}`),
     '  children:',
   ];
   for (const host of cfg.hosts) {

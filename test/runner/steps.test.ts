@@ -13,6 +13,7 @@ import type { RunEvent } from '../../lib/runner/events.ts';
 import type { RunOptions } from '../../lib/runner/options.ts';
 import { planRun } from '../../lib/runner/plan.ts';
 import { runPlay } from '../../lib/runner/run-play.ts';
+import { plainRenderer } from '../../lib/output/plain.ts';
 
 /** A step that makes `path` hold `content`: probe with cat, apply with printf. Real files, real shell. */
 function fileStep(title: string, path: string, content: string, extra: Partial<Step> = {}): Step {
@@ -79,6 +80,32 @@ s('check mode changes nothing and says what would change; apply converges; secon
   assert.is(second.exitCode, 0);
   assert.is(recapOf(second.events)[0]!.changed, 0);
   assert.is(recapOf(second.events)[0]!.ok, 1);
+});
+
+s('a role\'s summary is reported once the role succeeded (also in check mode), printed after the recap; not after a failure', async () => {
+  const h = harness();
+  const target = join(h.dir, 'motd');
+  const role = (fail: boolean) =>
+    defineRole({
+      name: 'web', description: '', hosts: 'all', defaults: { domain: 'home.arpa' }, docs: { domain: { description: 'd' } },
+      steps: () => [fail ? { title: 'breaks', check: () => { throw new Error('broken'); }, apply: async () => undefined } : fileStep('write motd', target, 'hi\n')],
+      summary: (v, facts) => [`open https://web.${v.domain}`, `from ${facts.hostname}`],
+    });
+  for (const check of [true, false]) {
+    const r = await h.run(role(false), { check }, ['h1', 'h2']);
+    const summaries = r.events.filter((e): e is Extract<RunEvent, { type: 'summary' }> => e.type === 'summary');
+    assert.equal(summaries.map((e) => e.host).sort(), ['h1', 'h2']);
+    assert.is(summaries[0]!.lines[0], 'open https://web.home.arpa');
+    const printed: string[] = [];
+    const render = plainRenderer((l) => printed.push(l), 0);
+    for (const e of r.events) render(e);
+    const text = printed.join('\n');
+    assert.ok(text.indexOf('open https://web.home.arpa') > text.indexOf('RECAP'), 'after the recap');
+    assert.is(text.split('open https://web.home.arpa').length, 2, 'a line both hosts share is printed once');
+    assert.match(text, 'web (h1, h2)');
+  }
+  const failed = await h.run(role(true));
+  assert.is(failed.events.filter((e) => e.type === 'summary').length, 0);
 });
 
 s('a step that still reports a change after apply fails as "did not converge"', async () => {
