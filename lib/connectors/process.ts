@@ -22,6 +22,10 @@ export function spawnCollect(file: string, args: string[], opts: SpawnOptions = 
       ? setTimeout(() => {
           timedOut = true;
           child.kill('SIGKILL');
+          // A background child of the program (e.g. a curl started by sh) may hold the pipes open for as long as it
+          // runs: stop waiting for them, or the run hangs past its timeout.
+          child.stdout.destroy();
+          child.stderr.destroy();
         }, opts.timeoutMs)
       : undefined;
     child.stdout.on('data', (b: Buffer) => out.push(b));
