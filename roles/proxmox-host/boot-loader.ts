@@ -12,7 +12,7 @@ import { fileStateProbe, parseFileState, type FileState } from '../../lib/module
 import { writesDiff, writeThenRun, type FileWrite } from './apply-files.ts';
 import type { IgpuMode } from './defaults.ts';
 import type { HostPaths } from './paths.ts';
-import { sections } from './probe-sections.ts';
+import { sections } from '../../lib/modules/probe-sections.ts';
 import { cmdlineDifference, cmdlineFromProc, editKernelCmdlineFile, grubDropIn, kernelOptions, mergeCmdline } from './templates/kernel-cmdline.ts';
 
 export type Loader = 'systemd-boot' | 'grub';

@@ -4,7 +4,7 @@ import { shq } from '../../lib/connectors/shell.ts';
 import { fileStateProbe, parseFileState } from '../../lib/modules/file-state.ts';
 import { file } from '../../lib/modules/index.ts';
 import { writesDiff, writeThenRun, type FileWrite } from './apply-files.ts';
-import { sections } from './probe-sections.ts';
+import { sections } from '../../lib/modules/probe-sections.ts';
 import type { IgpuMode } from './defaults.ts';
 import type { HostPaths } from './paths.ts';
 import { I915_BLACKLIST, igpuModules, modulesLoadConf } from './templates/kernel-cmdline.ts';

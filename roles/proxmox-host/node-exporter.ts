@@ -5,7 +5,7 @@ import { cmd } from '../../lib/connectors/shell.ts';
 import { editProbe, planEdit, writeEdit, type EditChange } from '../../lib/modules/edit-file.ts';
 import { apt } from '../../lib/modules/index.ts';
 import { ensureLine } from '../../lib/modules/line-in-file.ts';
-import { sections } from './probe-sections.ts';
+import { sections } from '../../lib/modules/probe-sections.ts';
 import { ADDRESS_PROBE, argsLine, defaultListenAddress } from './templates/node-exporter.ts';
 
 function parseAddresses(stdout: string): { route: string; addrs: string[] } {

@@ -5,7 +5,7 @@
 import type { Change, Step, StepContext } from '../../lib/api/step.ts';
 import { assertOk, CommandTimeoutError, UnreachableError } from '../../lib/connectors/connector.ts';
 import { runningCmdlineReasons } from './boot-loader.ts';
-import { sections } from './probe-sections.ts';
+import { sections } from '../../lib/modules/probe-sections.ts';
 import type { IgpuMode } from './defaults.ts';
 
 const PROBE = [
