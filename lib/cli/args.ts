@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../errors.ts';
 import { closest } from '../inventory/suggest.ts';
 import type { RunOptions } from '../runner/options.ts';
-
 import type { ExtraFlag } from '../api/role.ts';
 
 export type { ExtraFlag };
