@@ -1,6 +1,7 @@
 import { defineRole, type RoleFlags } from '../../lib/api/role.ts';
 import type { Handler, Step } from '../../lib/api/step.ts';
 import { assertOk } from '../../lib/connectors/connector.ts';
+import { parseIPv4 } from '../../lib/net/cidr.ts';
 import { directory, restartService, service } from '../../lib/modules/index.ts';
 import { bootOptionsStep } from './boot-loader.ts';
 import { defaults, docs, IGPU_MODES, type IgpuMode } from './defaults.ts';
@@ -93,7 +94,7 @@ export const proxmoxHost = defineRole({
   verify: verifyProxmoxHost,
 });
 
+/** The address goes into node-exporter's ARGS as it is: no surrounding blanks either. */
 function isIpv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255);
+  return s.trim() === s && parseIPv4(s) !== undefined;
 }
