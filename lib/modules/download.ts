@@ -10,6 +10,8 @@ export interface DownloadOptions extends StepOptions, Ownership {
   dest: string;
   /** Expected SHA-256 of the file, hex: the download is refused when it differs. */
   sha256: string;
+  /** How long the transfer may take (default: the connection's command timeout); large files on slow lines need more. */
+  timeoutSeconds?: number;
 }
 
 interface DownloadChange extends Change {
@@ -18,11 +20,45 @@ interface DownloadChange extends Change {
 
 const DEFAULT_MODE = '0644';
 
-/** A file fetched from a URL by the host (curl, else wget), verified against its SHA-256 and put in place atomically. */
+/** Where the bytes come from: a URL fetched over the network, or a file already on the host (file:///path). */
+type Source = { url: string } | { path: string };
+
+function sourceOf(url: string, dest: string): Source {
+  if (/^(https?|ftp):\/\/\S+$/.test(url)) return { url };
+  // file:///path or file://localhost/path: the path is on the host the step runs on, not on the controller.
+  const file = /^file:\/\/(?:localhost)?(\/\S*)$/.exec(url);
+  if (file && !file[1]!.endsWith('/')) {
+    try {
+      return { path: decodeURIComponent(file[1]!) };
+    } catch {
+      // a malformed %-escape: refused below
+    }
+  }
+  throw new Error(`download ${dest}: "${url}" is not an http(s), ftp or file:///<absolute path> URL`);
+}
+
+/** Shell lines that write the source's bytes to "$tmp". */
+function fetchScript(source: Source): string[] {
+  if ('path' in source) {
+    const p = shq(source.path);
+    return [`[ -f ${p} ] || { echo ${shq(`${source.path}: no such file on this host`)} >&2; exit 3; }`, `cat -- ${p} > "$tmp" || exit $?`];
+  }
+  const url = shq(source.url);
+  return [
+    `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 --connect-timeout 30 -o "$tmp" ${url} || exit $?`,
+    `elif command -v wget >/dev/null 2>&1; then wget -nv -O "$tmp" ${url} || exit $?`,
+    `else echo 'neither curl nor wget is installed' >&2; exit 127; fi`,
+  ];
+}
+
+/**
+ * A file fetched from a URL by the host (curl, else wget), verified against its SHA-256 and put in place atomically.
+ * A file:/// URL names a file on the host itself (copied, then verified the same way).
+ */
 export function download(opts: DownloadOptions): Step {
   const sha = opts.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error(`download ${opts.dest}: sha256 must be 64 hex digits, got "${opts.sha256}"`);
-  if (!/^(https?|ftp):\/\/\S+$/.test(opts.url)) throw new Error(`download ${opts.dest}: "${opts.url}" is not an http(s) or ftp URL`);
+  const source = sourceOf(opts.url, opts.dest);
   const want: Ownership = { owner: opts.owner, group: opts.group, mode: opts.mode ?? DEFAULT_MODE };
   return {
     ...stepMeta(opts, `download ${opts.dest}`),
@@ -43,20 +79,18 @@ export function download(opts: DownloadOptions): Step {
         return;
       }
       const dir = dirname(opts.dest);
-      const url = shq(opts.url);
       const script = [
         `[ -d ${shq(dir)} ] || { echo "directory ${dir} does not exist" >&2; exit 3; }`,
         `tmp=$(mktemp ${shq(`${opts.dest}.msh-XXXXXX`)}) || exit 1`,
         `trap 'rm -f "$tmp"' EXIT`,
-        `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 --connect-timeout 30 -o "$tmp" ${url} || exit $?`,
-        `elif command -v wget >/dev/null 2>&1; then wget -nv -O "$tmp" ${url} || exit $?`,
-        `else echo 'neither curl nor wget is installed' >&2; exit 127; fi`,
+        ...fetchScript(source),
         `actual=$(sha256sum < "$tmp" | cut -d' ' -f1)`,
         `[ "$actual" = ${sha} ] || { echo "sha256 mismatch: expected ${sha}, got $actual" >&2; exit 1; }`,
         ownershipScript('"$tmp"', want) + ' || exit $?',
         `mv -f "$tmp" ${shq(opts.dest)}`,
       ].join('\n');
-      assertOk(await ctx.conn.run(script), `downloading ${opts.url} to ${opts.dest}`);
+      const timeoutMs = opts.timeoutSeconds === undefined ? undefined : opts.timeoutSeconds * 1000;
+      assertOk(await ctx.conn.run(script, { timeoutMs }), `downloading ${opts.url} to ${opts.dest}`);
     },
   };
 }

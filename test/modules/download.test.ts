@@ -23,6 +23,11 @@ test.before(async () => {
     if (req.url === '/tool.sh') res.end(PAYLOAD);
     else if (req.url === '/other') res.end(OTHER);
     else if (req.url === '/moved') res.writeHead(302, { location: '/tool.sh' }).end();
+    else if (req.url === '/slow') {
+      // Slower than the test's timeout, but it ends: the killed command's curl finishes and the server can close.
+      res.writeHead(200).write('x');
+      setTimeout(() => res.end(), 2500);
+    }
     else res.writeHead(404).end('not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,9 +128,40 @@ test('check mode downloads nothing', async ({ dir }) => {
   assert.equal(readdirSync(dir), []);
 });
 
+test('file:/// copies a file of the host itself, verified like a download; a wrong sum or a missing file fails', async ({ dir }) => {
+  const source = join(dir, 'source dir', 'image 1.img');
+  mkdirSync(join(dir, 'source dir'));
+  writeFileSync(source, PAYLOAD);
+  const dest = join(dir, 'image.img');
+  const url = `file://${encodeURI(source)}`;
+  assert.match(url, /%20/, 'a space in the path is %-escaped in the URL');
+  const step = download({ url, dest, sha256: sha256(PAYLOAD) });
+  const { change } = await runStep(step);
+  assert.is(change?.summary, `download ${url} to ${dest}`);
+  assert.equal(readFileSync(dest), PAYLOAD);
+  assert.is(await check(step), null);
+  // file://localhost/ is the same host
+  await runStep(download({ url: `file://localhost${encodeURI(source)}`, dest: join(dir, 'again.img'), sha256: sha256(PAYLOAD) }));
+  assert.equal(readFileSync(join(dir, 'again.img')), PAYLOAD);
+
+  const wrong = await rejects(runStep(download({ url, dest: join(dir, 'wrong.img'), sha256: sha256(OTHER) })), /sha256 mismatch/);
+  assert.match(wrong, `got ${sha256(PAYLOAD)}`);
+  await rejects(runStep(download({ url: 'file:///nonexistent-msh/x.img', dest: join(dir, 'x.img'), sha256: sha256(PAYLOAD) })), /\/nonexistent-msh\/x\.img: no such file on this host/);
+  assert.equal(readdirSync(dir).sort(), ['again.img', 'image.img', 'source dir']);
+});
+
+test('timeoutSeconds bounds the transfer', async ({ dir }) => {
+  const dest = join(dir, 'slow.bin');
+  await rejects(runStep(download({ url: `${base}/slow`, dest, sha256: sha256(PAYLOAD), timeoutSeconds: 1 })), /timed out after 1s/);
+  assert.not.ok(readdirSync(dir).includes('slow.bin'), 'nothing installed');
+  await new Promise((r) => setTimeout(r, 2000)); // let the response end before the next test
+});
+
 test('options are validated', () => {
   assert.throws(() => download({ url: `${base}/x`, dest: '/tmp/x', sha256: 'abc' }), /64 hex digits/);
-  assert.throws(() => download({ url: 'file:///etc/passwd', dest: '/tmp/x', sha256: sha256(PAYLOAD) }), /not an http\(s\) or ftp URL/);
+  for (const url of ['file://otherhost/etc/passwd', 'file:relative', 'file:///tmp/', 'file:///bad%zz', 'gopher://x/y', '/etc/passwd']) {
+    assert.throws(() => download({ url, dest: '/tmp/x', sha256: sha256(PAYLOAD) }), /is not an http\(s\), ftp or file:\/\/\/<absolute path> URL/, url);
+  }
 });
 
 test.run();
