@@ -2,7 +2,7 @@
 import type { Change, Step, StepContext } from '../../lib/api/step.ts';
 import { assertOk } from '../../lib/connectors/connector.ts';
 import { cmd } from '../../lib/connectors/shell.ts';
-import { sections } from '../proxmox-host/probe-sections.ts';
+import { sections } from '../../lib/modules/probe-sections.ts';
 import { shareMethod } from '../zfs/settings.ts';
 import type { createDefaults } from './defaults.ts';
 import type { Notes } from './notes.ts';
