@@ -1,0 +1,45 @@
+import { renderCompose } from '../../lib/compose/render.ts';
+import { useGpu, type HostGpu } from './host.ts';
+import { enabledProfiles, immichVersion, stackImages, type V } from './settings.ts';
+import { composeFile, type StackModel } from './templates/compose.ts';
+import { envFile } from './templates/env.ts';
+
+export const composePath = (v: V) => `${v.compose_dir}/compose.yml`;
+export const envPath = (v: V) => `${v.compose_dir}/.env`;
+export const jellyfinDirs = (v: V) => ({ config: `${v.appdata_dir}/jellyfin/config`, cache: `${v.appdata_dir}/jellyfin/cache` });
+
+/** The typed model of the project for these variables on a host with this GPU. */
+export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
+  const img = stackImages(v);
+  const jellyfinGpu = useGpu(v.jellyfin_quicksync, gpu, 'jellyfin_quicksync', host);
+  const dirs = jellyfinDirs(v);
+  return {
+    traefik: { image: img.traefik, logLevel: v.traefik_log_level, traefikDir: v.traefik_dir, accessLog: v.traefik_access_log },
+    jellyfin: {
+      image: img.jellyfin,
+      domain: v.domain,
+      uid: v.jellyfin_uid,
+      gid: v.jellyfin_gid,
+      configDir: dirs.config,
+      cacheDir: dirs.cache,
+      mediaDir: v.media_dir,
+      renderGid: jellyfinGpu ? gpu.renderGid : undefined,
+    },
+    immich: {
+      serverImage: img.immich_server,
+      mlImage: img.immich_ml,
+      valkeyImage: img.valkey,
+      postgresImage: img.postgres,
+      domain: v.domain,
+      gpu: useGpu(v.immich_quicksync, gpu, 'immich_quicksync', host),
+    },
+  };
+}
+
+export function renderStack(v: V, gpu: HostGpu, host: string): string {
+  return renderCompose(composeFile(stackModel(v, gpu, host)));
+}
+
+export function renderEnv(v: V, dbPassword: string): string {
+  return envFile({ profiles: enabledProfiles(v), immichVersion: immichVersion(v), photosDir: v.photos_dir, immichDbDir: v.immich_db_dir, dbPassword });
+}

@@ -1,0 +1,24 @@
+/** The Traefik labels that publish one web service at https://<host>, through the file provider's security headers. */
+export interface WebRoute {
+  /** Router and service name in Traefik (one per web service). */
+  name: string;
+  host: string;
+  /** The port the container listens on. */
+  port: number;
+}
+
+/** Defined by the traefik role in its dynamic (file provider) configuration. */
+export const SECURITY_HEADERS_MIDDLEWARE = 'security-headers@file';
+
+export function traefikLabels(route: WebRoute): Record<string, string> {
+  const r = `traefik.http.routers.${route.name}`;
+  return {
+    'traefik.enable': 'true',
+    [`${r}.rule`]: `Host(\`${route.host}\`)`,
+    [`${r}.entrypoints`]: 'websecure',
+    [`${r}.tls`]: 'true',
+    [`${r}.middlewares`]: SECURITY_HEADERS_MIDDLEWARE,
+    [`${r}.service`]: route.name,
+    [`traefik.http.services.${route.name}.loadbalancer.server.port`]: String(route.port),
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * The docker-stack role's compose.yml: rendered from the typed model, read back with the yaml parser, checked for the
+ * project's rules (pinned images, only Traefik publishing, internal backend, labels, healthchecks, profiles) and
+ * validated against the Compose specification's JSON schema (test/fixtures/compose-spec/, see its README) with ajv.
+ * The real `docker compose config` validates the same file in the lab; this machine has no Docker.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { parseImageRef, unpinnedReason } from '../../lib/compose/image-ref.ts';
+import { envRef, referencedVariables, renderCompose } from '../../lib/compose/render.ts';
+import type { ComposeFile, ComposeService } from '../../lib/compose/types.ts';
+import { parseDotenv } from '../../lib/compose/dotenv.ts';
+import { defaults } from '../../roles/docker-stack/defaults.ts';
+import { parseGpu, type HostGpu } from '../../roles/docker-stack/host.ts';
+import { renderEnv, renderStack } from '../../roles/docker-stack/model.ts';
+import { traefikArgs, traefikStaticConfig } from '../../roles/docker-stack/templates/traefik.ts';
+import type { V } from '../../roles/docker-stack/settings.ts';
+
+const t = suite('docker-stack: compose.yml');
+
+const schema = JSON.parse(readFileSync(new URL('../fixtures/compose-spec/compose-spec.json', import.meta.url), 'utf8')) as object;
+const ajv = new Ajv2019({ strict: false, allErrors: true });
+// The schema still carries draft-04 "id" annotations; in draft 2019-09 they mean nothing, and ajv refuses them as keywords.
+ajv.removeKeyword('id');
+// compose-go's checker for "expose": a port or range with an optional protocol (8080, 8000-8010/tcp).
+ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/);
+const validate = ajv.compile(schema);
+
+const NO_GPU: HostGpu = { renderNode: false, renderGid: undefined };
+const IGPU: HostGpu = { renderNode: true, renderGid: 993 };
+const vars = (over: Partial<V> = {}): V => ({ ...defaults, ...over });
+const load = (v: V = vars(), gpu: HostGpu = IGPU) => parse(renderStack(v, gpu, 'services')) as ComposeFile;
+const services = (f: ComposeFile) => Object.entries(f.services) as [string, ComposeService][];
+
+t('the rendered file is valid against the Compose specification schema, with and without the iGPU', () => {
+  for (const gpu of [IGPU, NO_GPU]) {
+    const doc = load(vars(), gpu);
+    assert.ok(validate(doc), JSON.stringify(validate.errors));
+  }
+  // The schema really checks: a key Compose does not know is refused.
+  const bad = load() as unknown as { services: Record<string, Record<string, unknown>> };
+  bad.services['traefik']!['publish'] = ['80:80'];
+  assert.not.ok(validate(bad));
+  assert.match(JSON.stringify(validate.errors), /must NOT have additional properties/);
+});
+
+t('project name, every service pinned to the images variable, restart unless-stopped', () => {
+  const f = load();
+  assert.is(f.name, 'media-server');
+  assert.equal(Object.keys(f.services), ['traefik', 'jellyfin', 'immich-server', 'immich-machine-learning', 'immich-valkey', 'immich-postgres']);
+  for (const [name, s] of services(f)) {
+    assert.is(unpinnedReason(s.image), undefined, `${name}: ${s.image}`);
+    assert.not.match(s.image, /:latest\b/);
+    assert.is(s.restart, 'unless-stopped', name);
+    assert.ok(s.healthcheck, `${name} has a healthcheck`);
+    assert.ok(s.healthcheck!.test.length > 1 && ['CMD', 'CMD-SHELL'].includes(s.healthcheck!.test[0]), name);
+  }
+  const own = load(vars({ images: { jellyfin: 'msh-lab/jellyfin:standin' } }));
+  assert.is(own.services['jellyfin']!.image, 'msh-lab/jellyfin:standin', 'an inventory entry replaces its default');
+  assert.is(own.services['traefik']!.image, defaults.images['traefik'], 'entries left out keep their default');
+});
+
+t('only Traefik publishes, and only 80 and 443 on every address; the others expose', () => {
+  const f = load();
+  for (const [name, s] of services(f)) {
+    if (name === 'traefik') {
+      assert.equal(s.ports, [
+        { target: 80, published: '80', protocol: 'tcp' },
+        { target: 443, published: '443', protocol: 'tcp' },
+      ]);
+    } else {
+      assert.is(s.ports, undefined, `${name} publishes nothing`);
+      assert.ok(s.expose && s.expose.length > 0, `${name} exposes its port to the networks it is on`);
+    }
+  }
+});
+
+t('networks: proxy for Traefik and the web services, backend internal for Immich and its stores', () => {
+  const f = load();
+  assert.equal(f.networks, {
+    proxy: { name: 'media-server_proxy' },
+    backend: { name: 'media-server_backend', internal: true },
+    egress: { name: 'media-server_egress' },
+  });
+  const nets = Object.fromEntries(services(f).map(([n, s]) => [n, s.networks]));
+  assert.equal(nets, {
+    traefik: ['proxy'],
+    jellyfin: ['proxy'],
+    'immich-server': ['proxy', 'backend'],
+    'immich-machine-learning': ['backend', 'egress'],
+    'immich-valkey': ['backend'],
+    'immich-postgres': ['backend'],
+  });
+  assert.ok(traefikArgs(traefikStaticConfig({ image: 'x', logLevel: 'INFO', traefikDir: '/t', accessLog: '/t/logs/a.log' })).includes('--providers.docker.network=media-server_proxy'), "Traefik's docker provider names the proxy network by its engine-level name");
+});
+
+t('Traefik labels per web service: Host rule on the domain, websecure, TLS, the security headers, the port', () => {
+  const f = load(vars({ domain: 'example.lan' }));
+  assert.equal(f.services['jellyfin']!.labels, {
+    'traefik.enable': 'true',
+    'traefik.http.routers.jellyfin.rule': 'Host(`jellyfin.example.lan`)',
+    'traefik.http.routers.jellyfin.entrypoints': 'websecure',
+    'traefik.http.routers.jellyfin.tls': 'true',
+    'traefik.http.routers.jellyfin.middlewares': 'security-headers@file',
+    'traefik.http.routers.jellyfin.service': 'jellyfin',
+    'traefik.http.services.jellyfin.loadbalancer.server.port': '8096',
+  });
+  const immich = f.services['immich-server']!.labels!;
+  assert.is(immich['traefik.http.routers.immich.rule'], 'Host(`photos.example.lan`)');
+  assert.is(immich['traefik.http.services.immich.loadbalancer.server.port'], '2283');
+  for (const name of ['traefik', 'immich-machine-learning', 'immich-valkey', 'immich-postgres']) assert.is(f.services[name]!.labels, undefined, `${name} is not routed`);
+});
+
+t("Traefik's static configuration as flags: redirect, entrypoints, providers, no insecure API, ping, metrics, access log", () => {
+  const args = load().services['traefik']!.command!;
+  for (const flag of [
+    '--entryPoints.web.address=:80',
+    '--entryPoints.web.http.redirections.entryPoint.to=websecure',
+    '--entryPoints.web.http.redirections.entryPoint.scheme=https',
+    '--entryPoints.websecure.address=:443',
+    '--entryPoints.metrics.address=:8082',
+    '--providers.docker.exposedByDefault=false',
+    '--providers.docker.endpoint=unix:///var/run/docker.sock',
+    '--providers.file.directory=/etc/traefik/dynamic',
+    '--providers.file.watch=true',
+    '--api.dashboard=true',
+    '--api.insecure=false',
+    '--ping=true',
+    '--metrics.prometheus.entryPoint=metrics',
+    '--accessLog.filePath=/logs/access.log',
+    '--accessLog.format=common',
+    '--log.level=INFO',
+  ]) {
+    assert.ok(args.includes(flag), flag);
+  }
+  assert.not.ok(args.some((a) => /api\.insecure=true/i.test(a)));
+  const traefik = load().services['traefik']!;
+  assert.equal(traefik.healthcheck!.test, ['CMD', 'traefik', 'healthcheck', '--ping', '--entryPoints.traefik.address=:8080']);
+  assert.ok(args.includes('--entryPoints.traefik.address=:8080'), 'the healthcheck pings the entrypoint Traefik listens on');
+});
+
+t("Traefik's mounts: docker socket and its files read-only; the log directory is the one Fail2ban reads", () => {
+  const mounts = load(vars({ traefik_access_log: '/srv/logs/traefik/access.log' })).services['traefik']!.volumes!;
+  assert.equal(mounts, [
+    { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true },
+    { type: 'bind', source: '/mnt/tank/appdata/traefik/dynamic', target: '/etc/traefik/dynamic', read_only: true },
+    { type: 'bind', source: '/mnt/tank/appdata/traefik/certs', target: '/certs', read_only: true },
+    { type: 'bind', source: '/srv/logs/traefik', target: '/logs' },
+  ]);
+});
+
+t('profiles per part', () => {
+  const f = load();
+  const profiles = Object.fromEntries(services(f).map(([n, s]) => [n, s.profiles]));
+  assert.equal(profiles, {
+    traefik: ['proxy'],
+    jellyfin: ['media'],
+    'immich-server': ['photos'],
+    'immich-machine-learning': ['photos'],
+    'immich-valkey': ['photos'],
+    'immich-postgres': ['photos'],
+  });
+});
+
+t('Jellyfin: non-root user, media read-only, the iGPU and the host render group only when the host has it', () => {
+  const withGpu = load(vars(), IGPU).services['jellyfin']!;
+  assert.is(withGpu.user, '1000:1000');
+  assert.equal(withGpu.devices, ['/dev/dri/renderD128:/dev/dri/renderD128']);
+  assert.equal(withGpu.group_add, ['993']);
+  assert.ok(withGpu.volumes!.some((m) => m.source === '/mnt/tank/media' && m.target === '/media' && m.read_only === true));
+  assert.equal(withGpu.healthcheck!.test, ['CMD', 'curl', '-fsS', 'http://localhost:8096/health']);
+
+  const without = load(vars(), NO_GPU).services['jellyfin']!;
+  assert.is(without.devices, undefined);
+  assert.is(without.group_add, undefined);
+  assert.is(load(vars({ jellyfin_quicksync: 'false' }), IGPU).services['jellyfin']!.devices, undefined, 'false keeps the iGPU out');
+  assert.throws(() => load(vars({ jellyfin_quicksync: 'true' }), NO_GPU), /jellyfin_quicksync is true but services has no \/dev\/dri\/renderD128/);
+});
+
+t('the GID comes from the host: the render group, else the render node', () => {
+  assert.equal(parseGpu('render-gid=109\nrender-node-gid=109\n'), { renderNode: true, renderGid: 109 });
+  assert.equal(parseGpu('render-node-gid=44\n'), { renderNode: true, renderGid: 44 }, 'no render group: the group of the node');
+  assert.equal(parseGpu('render-gid=993\n'), { renderNode: false, renderGid: 993 }, 'a group but no device: no iGPU');
+  assert.equal(parseGpu(''), NO_GPU);
+});
+
+t('Immich: v3 environment, the database and the upload location from the .env, healthchecks of the images', () => {
+  const f = load();
+  const server = f.services['immich-server']!;
+  assert.equal(server.environment, {
+    DB_HOSTNAME: 'immich-postgres',
+    DB_USERNAME: '${DB_USERNAME}',
+    DB_PASSWORD: '${DB_PASSWORD}',
+    DB_DATABASE_NAME: '${DB_DATABASE_NAME}',
+    REDIS_HOSTNAME: 'immich-valkey',
+    IMMICH_MACHINE_LEARNING_URL: 'http://immich-machine-learning:3003',
+    IMMICH_TELEMETRY_INCLUDE: 'all',
+  });
+  assert.equal(server.volumes![0], { type: 'bind', source: '${UPLOAD_LOCATION}', target: '/data' });
+  assert.equal(server.depends_on, { 'immich-postgres': { condition: 'service_healthy' }, 'immich-valkey': { condition: 'service_healthy' } });
+  assert.equal(server.healthcheck!.test, ['CMD', 'immich-healthcheck']);
+  assert.equal(server.devices, ['/dev/dri:/dev/dri']);
+  assert.is(load(vars(), NO_GPU).services['immich-server']!.devices, undefined);
+  assert.equal(f.services['immich-machine-learning']!.healthcheck!.test, ['CMD', 'python3', 'healthcheck.py']);
+  assert.is(f.services['immich-machine-learning']!.devices, undefined, 'the CPU build of machine learning gets no iGPU');
+  const openvino = vars({ images: { immich_ml: 'ghcr.io/immich-app/immich-machine-learning:v3.2.4-openvino' } });
+  assert.equal(load(openvino, IGPU).services['immich-machine-learning']!.devices, ['/dev/dri:/dev/dri']);
+  assert.is(load(openvino, NO_GPU).services['immich-machine-learning']!.devices, undefined);
+  assert.equal(f.services['immich-valkey']!.healthcheck!.test, ['CMD-SHELL', 'valkey-cli ping | grep -q PONG']);
+  const pg = f.services['immich-postgres']!;
+  assert.equal(pg.healthcheck!.test, ['CMD', 'pg_isready', '--dbname', '${DB_DATABASE_NAME}', '--username', '${DB_USERNAME}']);
+  assert.equal(pg.volumes, [{ type: 'bind', source: '${DB_DATA_LOCATION}', target: '/var/lib/postgresql/data' }]);
+  assert.is(pg.container_name, 'immich_postgres', 'the name the backup role dumps from');
+});
+
+t('every variable compose.yml interpolates is defined by the .env the role writes', () => {
+  const text = renderStack(vars(), IGPU, 'services');
+  const env = parseDotenv(renderEnv(vars(), 'A'.repeat(32)));
+  const refs = referencedVariables(text);
+  assert.equal(refs, ['DB_DATABASE_NAME', 'DB_DATA_LOCATION', 'DB_PASSWORD', 'DB_USERNAME', 'UPLOAD_LOCATION']);
+  for (const r of refs) assert.ok(env[r], `${r} is set in .env`);
+  assert.is(env['UPLOAD_LOCATION'], '/mnt/tank/photos');
+  assert.is(env['DB_DATA_LOCATION'], '/var/lib/immich-postgres');
+  assert.is(env['COMPOSE_PROFILES'], 'media,photos,proxy');
+  assert.is(env['IMMICH_VERSION'], 'v3.2.4');
+  assert.not.match(text, /A{32}/, 'the password is never in compose.yml');
+});
+
+t('rendering refuses a stray $ (Compose would interpolate it) and keeps ${NAME} and $$', () => {
+  const file = (value: string): ComposeFile => ({ name: 'p', services: { a: { image: 'a:1', environment: { X: value } } } });
+  assert.match(renderCompose(file(envRef('DB_PASSWORD'))), /X: \$\{DB_PASSWORD\}/);
+  assert.match(renderCompose(file('cost: $$5')), /cost: \$\$5/);
+  assert.throws(() => renderCompose(file('pa$word')), /line \d+ has a "\$" that is not a \$\{NAME\} reference/);
+  assert.throws(() => envRef('not valid'), /not a valid variable name/);
+  assert.equal(referencedVariables('a ${A} b $B c $$C d ${D:-x}'), ['A', 'B', 'D']);
+});
+
+t('image references: pinned means a tag other than latest, or a digest', () => {
+  assert.equal(parseImageRef('registry.local:5000/team/app:1.2@sha256:' + 'a'.repeat(64)), { repository: 'registry.local:5000/team/app', tag: '1.2', digest: 'sha256:' + 'a'.repeat(64) });
+  assert.equal(parseImageRef('registry.local:5000/app'), { repository: 'registry.local:5000/app', tag: undefined, digest: undefined }, 'a registry port is not a tag');
+  assert.is(unpinnedReason('traefik:v3.7.13'), undefined);
+  assert.is(unpinnedReason('valkey/valkey@sha256:' + 'b'.repeat(64)), undefined);
+  assert.is(unpinnedReason('msh-lab/jellyfin:standin'), undefined);
+  assert.match(unpinnedReason('traefik')!, /neither a tag nor a digest/);
+  assert.match(unpinnedReason('traefik:latest')!, /"latest" moves/);
+  assert.match(unpinnedReason('registry.local:5000/app')!, /neither a tag nor a digest/);
+  assert.match(unpinnedReason('app@sha256:short')!, /not a digest/);
+  assert.match(unpinnedReason('')!, /empty/);
+});
+
+t.run();
