@@ -15,6 +15,8 @@ export interface PlannedStep {
 
 export interface PlannedRole {
   role: Role;
+  /** The role's place in the playbook: the play runs roles in this order across hosts. */
+  order: number;
   vars: Vars;
   steps: PlannedStep[];
   handlers: Handler[];
@@ -43,6 +45,7 @@ export function planRun(inventory: Inventory, roles: Role[], env: EnvFile, opts:
       }
       return {
         role,
+        order: roles.indexOf(role),
         vars,
         steps: role.steps(vars, opts.extra).map((step) => ({ step, deselected: tagFilter(step, role, opts) })),
         handlers: role.handlers?.(vars) ?? [],

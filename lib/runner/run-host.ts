@@ -4,7 +4,7 @@ import { FACTS_SCRIPT, parseFacts } from '../facts/gather.ts';
 import type { Facts } from '../facts/facts.ts';
 import type { Emit, HostRecap, StepStatus } from './events.ts';
 import { parsePending, readPendingScript, writePending, type PendingHandler } from './handler-state.ts';
-import type { HostPlan, PlannedRole, PlannedStep } from './plan.ts';
+import type { PlannedRole, PlannedStep } from './plan.ts';
 import { runProbes } from './probe-batch.ts';
 
 export interface HostRunSettings {
@@ -17,54 +17,79 @@ export interface HostRunSettings {
 
 const STATE_MARK = '@@msh-state';
 
-/** Runs one host's roles in order: connect, facts, steps (probe → check → apply → re-check), handlers at each role's end. */
-export async function runHost(plan: HostPlan, conn: Connector, settings: HostRunSettings, emit: Emit): Promise<HostRecap> {
-  const host = plan.host.name;
-  const started = Date.now();
-  const recap: HostRecap = { host, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, seconds: 0, connections: 0, commands: 0 };
-  const finish = () => {
-    recap.seconds = (Date.now() - started) / 1000;
+/**
+ * One host in a run: it connects and gathers facts when its first role starts, then runs roles as the play hands them
+ * out (steps probe → check → apply → re-check, handlers at each role's end). After a failure or when unreachable it
+ * runs nothing more.
+ */
+export class HostSession {
+  readonly host: string;
+  private readonly started = Date.now();
+  private readonly recap: HostRecap;
+  private run?: RoleRun;
+  private state: 'new' | 'ready' | 'stopped' = 'new';
+
+  constructor(
+    private readonly conn: Connector,
+    private readonly settings: HostRunSettings,
+    private readonly emit: Emit,
+    host: string,
+  ) {
+    this.host = host;
+    this.recap = { host, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, seconds: 0, connections: 0, commands: 0 };
+  }
+
+  get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  /** Runs one role on this host; false when the host stops here (unreachable, facts failed, a step failed). */
+  async runRole(pr: PlannedRole): Promise<boolean> {
+    if (this.state === 'new') await this.start();
+    if (this.state === 'stopped' || !this.run) return false;
+    const { emit, host } = this;
+    emit({ type: 'role-start', host, role: pr.role.name });
+    const ok = await runRole(pr, this.run);
+    if (ok && pr.role.summary) emitSummary(pr, this.run);
+    emit({ type: 'role-end', host, role: pr.role.name });
+    if (!ok) this.state = 'stopped';
+    return ok;
+  }
+
+  finish(): HostRecap {
+    const { recap, conn } = this;
+    recap.seconds = (Date.now() - this.started) / 1000;
     recap.connections = conn.stats.connections;
     recap.commands = conn.stats.commands;
-    emit({ type: 'host-end', host, recap });
+    this.emit({ type: 'host-end', host: this.host, recap });
     return recap;
-  };
+  }
 
-  emit({ type: 'host-start', host, target: conn.target });
-  let facts: Facts;
-  let pending: PendingHandler[];
-  try {
-    await conn.connect();
-    const res = await conn.run(`${FACTS_SCRIPT}\necho ${STATE_MARK}\n${readPendingScript(settings.stateDir)}`);
-    if (res.code !== 0) throw new Error(`gathering facts failed (exit ${res.code}): ${res.stderr.trim()}`);
-    const [factText = '', stateText = ''] = res.stdout.split(`${STATE_MARK}\n`);
-    facts = parseFacts(factText);
-    pending = parsePending(stateText);
-  } catch (err) {
-    if (err instanceof UnreachableError) {
-      recap.unreachable = true;
-      emit({ type: 'host-unreachable', host, message: err.message });
-    } else {
-      recap.failed++;
-      emit({ type: 'host-error', host, message: (err as Error).message });
+  private async start(): Promise<void> {
+    const { conn, emit, host, recap, settings } = this;
+    emit({ type: 'host-start', host, target: conn.target });
+    try {
+      await conn.connect();
+      const res = await conn.run(`${FACTS_SCRIPT}\necho ${STATE_MARK}\n${readPendingScript(settings.stateDir)}`);
+      if (res.code !== 0) throw new Error(`gathering facts failed (exit ${res.code}): ${res.stderr.trim()}`);
+      const [factText = '', stateText = ''] = res.stdout.split(`${STATE_MARK}\n`);
+      const count = (status: StepStatus) => {
+        if (status === 'failed') recap.failed++;
+        else recap[status]++;
+      };
+      this.run = { host, conn, facts: parseFacts(factText), settings, emit, count, pending: parsePending(stateText), wouldChange: false };
+      this.state = 'ready';
+    } catch (err) {
+      this.state = 'stopped';
+      if (err instanceof UnreachableError) {
+        recap.unreachable = true;
+        emit({ type: 'host-unreachable', host, message: err.message });
+      } else {
+        recap.failed++;
+        emit({ type: 'host-error', host, message: (err as Error).message });
+      }
     }
-    return finish();
   }
-
-  const count = (status: StepStatus) => {
-    if (status === 'failed') recap.failed++;
-    else recap[status]++;
-  };
-
-  const roleRun: RoleRun = { host, conn, facts, settings, emit, count, pending, wouldChange: false };
-  for (const pr of plan.roles) {
-    emit({ type: 'role-start', host, role: pr.role.name });
-    const ok = await runRole(pr, roleRun);
-    if (ok && pr.role.summary) emitSummary(pr, roleRun);
-    emit({ type: 'role-end', host, role: pr.role.name });
-    if (!ok) break;
-  }
-  return finish();
 }
 
 function emitSummary(pr: PlannedRole, run: RoleRun): void {

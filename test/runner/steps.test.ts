@@ -108,6 +108,39 @@ s('a role\'s summary is reported once the role succeeded (also in check mode), p
   assert.is(failed.events.filter((e) => e.type === 'summary').length, 0);
 });
 
+s('roles run one after another across hosts: a role on one host sees what an earlier role did on another', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msh-plays-'));
+  const made = join(dir, 'vm-created');
+  const slowMaker: Step = {
+    title: 'create the VM (slowly)',
+    probe: `test -e ${shq(made)} && echo yes`,
+    check: (_ctx, probe) => (probe?.stdout.includes('yes') ? null : { summary: 'create' }),
+    apply: async (ctx) => void assertOk(await ctx.conn.run(`sleep 0.5; touch ${shq(made)}`), 'create'),
+  };
+  const needsIt: Step = {
+    title: 'the VM exists',
+    probe: `test -e ${shq(made)} && echo yes`,
+    check: (_ctx, probe) => {
+      if (!probe?.stdout.includes('yes')) throw new Error('the VM is not there yet');
+      return null;
+    },
+    apply: async () => undefined,
+  };
+  const create = defineRole({ name: 'create', description: '', hosts: 'hypervisor', defaults: {}, docs: {}, steps: () => [slowMaker] });
+  const configure = defineRole({ name: 'configure', description: '', hosts: 'vm', defaults: {}, docs: {}, steps: () => [needsIt] });
+  const inv = parseInventory(
+    `all:\n  vars:\n    ansible_connection: local\n  children:\n    hypervisor:\n      hosts:\n        pve1:\n          msh_state_dir: ${dir}/s1\n    vm:\n      hosts:\n        vm1:\n          msh_state_dir: ${dir}/s2\n`,
+    'test.yml',
+    buildSchema([create, configure]),
+  );
+  const options: RunOptions = { inventory: 'test.yml', envFile: '.env', check: false, diff: false, tags: [], skipTags: [], limit: [], verbosity: 0, json: false, yes: false, forks: 5, logDir: join(dir, 'logs'), extra: {} };
+  const events: RunEvent[] = [];
+  const { exitCode } = await runPlay(planRun(inv, [create, configure], { file: '.env', exists: false, values: {} }, options), { playbook: 't', checkMode: false, diff: false, yes: false, forks: 5 }, (e) => events.push(e));
+  assert.is(exitCode, 0, JSON.stringify(stepEvents(events)));
+  const order = events.flatMap((e) => (e.type === 'role-start' ? [`${e.host}:${e.role}`] : []));
+  assert.equal(order, ['pve1:create', 'vm1:configure']);
+});
+
 s('a step that still reports a change after apply fails as "did not converge"', async () => {
   const h = harness();
   const role = defineRole({
