@@ -199,8 +199,6 @@ export function configProblems(cfg: LabConfig): string[] {
 function vmProblems(h: VmHost): string[] {
   const problems: string[] = [];
   if (h.name.length > 11) problems.push(`host ${h.name}: a VM's name has at most 11 characters (its tap is tap-<name>)`);
-  // The VM's identity comes through a seed, not through its root filesystem: see seed.ts.
-  if (h.adminUser) problems.push(`host ${h.name}: adminUser is not supported on a VM host yet`);
   if (!h.vm.packages.some((p) => p.startsWith('linux-image-'))) problems.push(`host ${h.name}: the VM image needs a kernel: add linux-image-amd64 to its packages`);
   const serials = new Set<string>();
   for (const d of h.vm.disks) {

@@ -65,8 +65,19 @@ export async function personalize(cfg: LabConfig, host: LabHost, root: string, a
   chmodSync(at('root', '.ssh'), 0o700);
   writeFileSync(at('root', '.ssh', 'authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
 
-  if (host.adminUser) await addAdminUser(root, host.adminUser, authorizedKey);
+  // A VM's root is a seed directory: its first boot makes the user (seed.ts).
+  if (host.adminUser && host.kind === 'vm') writeSeedAdminUser(root, host.adminUser, authorizedKey);
+  else if (host.adminUser) await addAdminUser(root, host.adminUser, authorizedKey);
   if (host.proxmoxSimulator) await run('sh', [join(cfg.repoRoot, 'files', 'lab', 'pve-simulator', 'install.sh'), root]);
+}
+
+/** The admin user for a VM's seed: its name and key, and its sudoers file; the seed script creates the account. */
+function writeSeedAdminUser(seed: string, name: string, authorizedKey: string): void {
+  mkdirSync(join(seed, 'var', 'lib', 'msh-lab'), { recursive: true });
+  writeFileSync(join(seed, 'var', 'lib', 'msh-lab', 'admin-user'), `${name}\n`);
+  writeFileSync(join(seed, 'var', 'lib', 'msh-lab', 'admin-authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
+  mkdirSync(join(seed, 'etc', 'sudoers.d'), { recursive: true });
+  writeFileSync(join(seed, 'etc', 'sudoers.d', `90-lab-${name}`), `${name} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
 }
 
 /** A login user with the lab key and passwordless sudo, like the default user cloud-init creates on the real VM. */

@@ -45,6 +45,14 @@ done
 # --no-overwrite-dir: existing directories (/, /root, /etc, /usr/local/bin) keep their owner and mode.
 tar -x -p --numeric-owner --no-overwrite-dir -f "$seed" -C /
 hostname "$(cat /etc/hostname)"
+# The admin user the inventory connects as, like the one cloud-init makes on the real VM ('*': no password, not locked).
+if [ -f /var/lib/msh-lab/admin-user ]; then
+	user=$(cat /var/lib/msh-lab/admin-user)
+	id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo "$user"
+	usermod --password '*' "$user"
+	install -d -o "$user" -g "$user" -m 0700 "/home/$user/.ssh"
+	install -o "$user" -g "$user" -m 0600 /var/lib/msh-lab/admin-authorized_keys "/home/$user/.ssh/authorized_keys"
+fi
 mkdir -p ${GUEST_DONE_FILE.replace(/\/[^/]+$/, '')}
 : >${GUEST_DONE_FILE}
 `;

@@ -13,7 +13,7 @@ import type { BaseRootfs } from './rootfs.ts';
 import { installSeedService } from './seed.ts';
 
 /** Bump when the recipe below changes: images baked by another recipe are rebuilt. */
-const RECIPE = 1;
+const RECIPE = 2;
 
 /** What the image is made from: any difference from the cached image's stamp rebuilds it. */
 interface Recipe {
