@@ -44,8 +44,9 @@ export interface VmImage {
   buildSeconds: number;
 }
 
-export const vmImageDir = (cfg: LabConfig, host: VmHost): string => join(cfg.cacheDir, 'vm', host.name);
-const buildLog = (cfg: LabConfig, host: VmHost): string => join(cfg.cacheDir, 'vm', `${host.name}.build.log`);
+/** Per recipe: checkouts baking by different recipes keep their own images instead of replacing each other's. */
+export const vmImageDir = (cfg: LabConfig, host: VmHost): string => join(cfg.cacheDir, 'vm', `${host.name}-r${RECIPE}`);
+const buildLog = (cfg: LabConfig, host: VmHost): string => join(cfg.cacheDir, 'vm', `${host.name}-r${RECIPE}.build.log`);
 
 function recipeOf(cfg: LabConfig, host: VmHost, base: BaseRootfs): Recipe {
   return {
