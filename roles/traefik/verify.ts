@@ -75,5 +75,25 @@ export function verifyTraefik(v: TraefikVars): VerifyCheck[] {
       },
     },
     commandSucceeds('the certificate is valid for 30 more days at least', `openssl x509 -noout -checkend ${30 * 86400} -in ${shq(p.cert)}`),
+    httpsAnswers(names, p.caCert),
   ];
+}
+
+/**
+ * A real TLS client (curl) on the host asks https://<name>/ through the port Docker publishes, trusting only the local
+ * CA: the handshake must verify for every name (any HTTP status will do: what answers behind Traefik is not this role's).
+ */
+function httpsAnswers(names: string[], caCert: string): VerifyCheck {
+  const script = names
+    .map((n) => `curl -sS -o /dev/null -w ${shq(`%{http_code} ${n}\n`)} --max-time 10 --cacert ${shq(caCert)} --resolve ${shq(`${n}:443:127.0.0.1`)} ${shq(`https://${n}/`)} 2>&1 || echo ${shq(`FAILED ${n}`)}`)
+    .join('\n');
+  return {
+    title: `HTTPS on 443 verifies with the local CA for ${names.join(', ')} (curl on the host)`,
+    script,
+    expect: (r) => {
+      const failed = r.stdout.split('\n').filter((l) => /^FAILED |^curl: /.test(l));
+      return failed.length ? failed.join('; ') : undefined;
+    },
+    skipUnless: { script: "docker ps --filter name=^traefik$ --filter status=running --quiet | grep -q .", reason: 'Traefik is not running: the docker-stack role starts it' },
+  };
 }

@@ -4,6 +4,9 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cloudImageStandinSha256 } from './cloud-image-standin.ts';
+
+export type InventoryValue = string | number | boolean | string[] | Record<string, string>;
 
 interface HostBase {
   /**
@@ -19,8 +22,8 @@ interface HostBase {
   adminUser?: string;
   /** Install the Proxmox CLI simulator (files/lab/pve-simulator) on this host. */
   proxmoxSimulator?: boolean;
-  /** Role variables the lab inventory sets on this host. */
-  inventoryVars?: Record<string, string | string[]>;
+  /** Role variables the lab inventory sets on this host (YAML values: written as JSON, which YAML reads). */
+  inventoryVars?: Record<string, InventoryValue>;
 }
 
 export interface NspawnHost extends HostBase {
@@ -48,6 +51,11 @@ export interface VmSpec {
   disks: VmDisk[];
   /** Seconds the VM gets to answer SSH (it boots under TCG). */
   bootTimeoutSec: number;
+  /**
+   * Build the stack's stand-in container images in the VM after it boots (files/lab/standin-images: no registry is
+   * reachable here). Needs docker.io and busybox-static in packages.
+   */
+  standinImages?: boolean;
 }
 
 /** A QEMU VM (TCG: KVM does not work on the lab machines) booted from an image baked once from the base. */
@@ -104,7 +112,15 @@ const pveVm: VmSpec = {
 function pveHost(kind = process.env.MSH_LAB_PVE ?? 'vm'): LabHost {
   const common = { name: 'pve', release: 'bookworm', subnet: 1, proxmoxSimulator: true };
   // Proxmox's repository is out of reach: the simulator ships an empty, signed stand-in repository.
-  const simulatorVars = { proxmox_repo_url: 'file:///usr/local/lib/pve-simulator/apt-repo' };
+  // The services VM "created" in the simulator is small enough for the lab's pve; its image is the lab's stand-in.
+  const simulatorVars = {
+    proxmox_repo_url: 'file:///usr/local/lib/pve-simulator/apt-repo',
+    vm_cores: 1,
+    vm_memory_mib: 512,
+    vm_host_reserved_mib: 1024,
+    vm_image_url: `file://${CLOUD_IMAGE_STANDIN}`,
+    vm_image_sha256: cloudImageStandinSha256(),
+  };
   if (kind === 'nspawn') return { ...common, kind, inventoryVars: simulatorVars };
   // The blank disks make the pool; the ext4 one is there to be refused. Another kind is passed through for
   // configProblems to report.
@@ -118,18 +134,39 @@ const servicesVm: VmSpec = {
   cpus: 2,
   rootGiB: 8,
   components: ['main'],
-  packages: ['linux-image-amd64', 'docker.io', 'docker-cli', 'docker-compose', 'curl'],
+  // busybox-static: the stand-in images are made of it.
+  packages: ['linux-image-amd64', 'docker.io', 'docker-cli', 'docker-compose', 'curl', 'busybox-static'],
   disks: [],
   bootTimeoutSec: 300,
+  standinImages: true,
 };
 
+/** The stand-in images the lab builds (files/lab/standin-images), by the docker-stack role's image keys. */
+export const STANDIN_IMAGES: Record<string, string> = {
+  traefik: 'msh-lab/traefik:standin',
+  jellyfin: 'msh-lab/jellyfin:standin',
+  immich_server: 'msh-lab/immich-server:standin',
+  immich_ml: 'msh-lab/immich-ml:standin',
+  valkey: 'msh-lab/valkey:standin',
+  postgres: 'msh-lab/postgres:standin',
+};
+
+/** Where the lab puts the stand-in for the Ubuntu cloud image on pve (the simulator reads only its qcow2 header). */
+export const CLOUD_IMAGE_STANDIN = '/var/lib/vz/template/cache/lab-cloud-image-standin.qcow2';
+
 /**
- * MSH_LAB_SERVICES=vm makes services a VM with Docker (the image bakes in 65 s here; Docker 26.1.5, Compose 2.26.1,
- * overlay2, cgroup v2, checked by hand). Not the default yet: a VM host cannot have its adminUser (seed.ts must create
- * it, or the bake must).
+ * services is a VM with Docker (the image bakes in about 70 s here; Docker 26.1.5, Compose 2.26.1, overlay2, cgroup v2)
+ * that runs the stack on stand-in images; MSH_LAB_SERVICES=nspawn makes it a container again (fast; no Docker, so the
+ * docker-stack role cannot run there).
  */
-function servicesHost(kind = process.env.MSH_LAB_SERVICES ?? 'nspawn'): LabHost {
-  const common = { name: 'services', release: 'trixie', subnet: 2, adminUser: 'admin' };
+function servicesHost(kind = process.env.MSH_LAB_SERVICES ?? 'vm'): LabHost {
+  const inventoryVars = {
+    // No NFS or virtiofs between the lab's hosts: the datasets are plain directories on the VM's disk.
+    vm_share: 'none',
+    images: STANDIN_IMAGES,
+    stack_pull: false,
+  };
+  const common = { name: 'services', release: 'trixie', subnet: 2, adminUser: 'admin', inventoryVars };
   return kind === 'nspawn' ? { ...common, kind } : ({ ...common, kind, vm: servicesVm } as VmHost);
 }
 

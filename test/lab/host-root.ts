@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { aptProxyUrl, hostAddress, hostDir, hostRoot, type LabConfig, type LabHost } from './config.ts';
+import { aptProxyUrl, gatewayAddress, hostAddress, hostDir, hostRoot, type LabConfig, type LabHost } from './config.ts';
 import { run, tail, tryRun, type Log } from './exec.ts';
 import { removeTree } from './mounts.ts';
 
@@ -41,7 +41,8 @@ export async function personalize(cfg: LabConfig, host: LabHost, root: string, a
   if (host.kind === 'nspawn') writeFileSync(at('etc', 'machine-id'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
   // nspawn names the container's end of the veth host0; the VM boots with net.ifnames=0.
   const iface = host.kind === 'vm' ? 'eth0' : 'host0';
-  // No gateway on purpose: the host can reach the controller side of its link and nothing else.
+  // No default route on purpose: the host reaches the controller and, through it, the other lab hosts (Prometheus on
+  // services scrapes pve, pve waits for the VM's SSH), and nothing else.
   writeFileSync(
     at('etc', 'network', 'interfaces'),
     [
@@ -51,6 +52,7 @@ export async function personalize(cfg: LabConfig, host: LabHost, root: string, a
       `auto ${iface}`,
       `iface ${iface} inet static`,
       `    address ${hostAddress(cfg, host)}/24`,
+      `    up ip route replace ${cfg.networkPrefix}.0.0/16 via ${gatewayAddress(cfg, host)}`,
       '',
     ].join('\n'),
   );

@@ -1,7 +1,7 @@
 /** The inventory of the lab's hosts, in the project's inventory shape (Ansible's). */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { hostAddress, labKeyFile, labKnownHostsFile, type LabConfig } from './config.ts';
+import { gatewayAddress, hostAddress, labKeyFile, labKnownHostsFile, type LabConfig, type LabHost } from './config.ts';
 
 /** One group per host, named like the host. Paths are relative to the repo root, where the playbooks run. */
 export function labInventoryText(cfg: LabConfig): string {
@@ -23,9 +23,16 @@ export function labInventoryText(cfg: LabConfig): string {
   for (const host of cfg.hosts) {
     lines.push(`    ${host.name}:`, '      hosts:', `        ${host.name}:`, `          ansible_host: ${hostAddress(cfg, host)}`);
     if (host.adminUser) lines.push(`          ansible_user: ${host.adminUser}`, '          ansible_become: true');
-    for (const [key, value] of Object.entries(host.inventoryVars ?? {})) lines.push(`          ${key}: ${JSON.stringify(value)}`);
+    for (const [key, value] of Object.entries({ ...host.inventoryVars, ...vmCreateVars(cfg, host) })) lines.push(`          ${key}: ${JSON.stringify(value)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What vm-services-create on pve needs to "create" (in the simulator) the VM that the lab's services host plays. */
+function vmCreateVars(cfg: LabConfig, host: LabHost): Record<string, string> {
+  const services = cfg.hosts.find((h) => h.name === 'services');
+  if (!host.proxmoxSimulator || !services) return {};
+  return { vm_gateway: gatewayAddress(cfg, services), vm_ssh_public_key: `${relative(cfg.repoRoot, labKeyFile(cfg))}.pub` };
 }
 
 export function writeLabInventory(cfg: LabConfig): string {

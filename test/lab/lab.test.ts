@@ -10,7 +10,7 @@ import { spawnCollect } from '../../lib/connectors/process.ts';
 import { loadInventory } from '../../lib/inventory/load.ts';
 import { buildSchema } from '../../lib/inventory/schema.ts';
 import { allRoles } from '../../roles/index.ts';
-import { hostAddress, hostDir, labKeyFile, labKnownHostsFile, tapName, vethName, type LabHost, type VmHost } from './config.ts';
+import { hostAddress, hostDir, labKeyFile, labKnownHostsFile, STANDIN_IMAGES, tapName, vethName, type LabHost, type VmHost } from './config.ts';
 import { defaultLabConfig as cfg, down, ensureLabPrerequisites, status, up } from './lab.ts';
 import { cachedBase } from './rootfs.ts';
 import { cachedVmImage } from './vm-image.ts';
@@ -137,11 +137,31 @@ for (const host of cfg.hosts) {
   });
 }
 
+/** The Docker host: a real engine and Compose v2, and the stack's stand-in images (no registry is reachable here). */
+function dockerTests(host: VmHost): void {
+  lab(`${host.name}: Docker and Compose v2 run; the stand-in images are loaded`, async () => {
+    const res = await ssh(host, "docker info --format 'driver={{.Driver}} cgroup={{.CgroupVersion}}' && docker compose version --short && docker image ls --format '{{.Repository}}:{{.Tag}}' | sort");
+    assert.is(res.code, 0, res.out);
+    assert.match(res.out, /^driver=overlay2 cgroup=2$/m);
+    assert.match(res.out, /^v?[2-9]\.\d+/m, 'Compose v2 or later');
+    for (const tag of Object.values(STANDIN_IMAGES)) assert.match(res.out, new RegExp(`^${tag}$`, 'm'));
+  });
+
+  lab(`${host.name}: a stand-in container answers its image's healthcheck (jellyfin: curl /health)`, async () => {
+    const res = await ssh(host, `docker run -d --rm --name labtest ${STANDIN_IMAGES['jellyfin']} >/dev/null && sleep 2 && docker exec labtest curl -fsS http://localhost:8096/health; docker rm -f labtest >/dev/null`);
+    assert.is(res.code, 0, res.out);
+    assert.match(res.out, /^Healthy$/m);
+  });
+}
+
 /** A VM host runs a real kernel: OpenZFS works on its blank disks; its ext4 disk shows a signature. */
 function vmTests(host: VmHost): void {
   const blank = host.vm.disks.filter((d) => !d.ext4);
   const used = host.vm.disks.filter((d) => d.ext4);
   const byId = (serial: string) => `/dev/disk/by-id/virtio-${serial}`;
+
+  if (host.vm.standinImages) dockerTests(host);
+  if (!host.vm.packages.includes('zfs-dkms')) return;
 
   lab(`${host.name}: the zfs module loads and the extra disks exist by id`, async () => {
     const res = await ssh(host, `modprobe zfs && zpool version && uname -r && ls -l ${host.vm.disks.map((d) => byId(d.serial)).join(' ')}`);
@@ -171,6 +191,15 @@ function vmTests(host: VmHost): void {
     });
   }
 }
+
+lab('the hosts reach each other through the controller (pve waits for the VM on services; Prometheus there scrapes pve)', async () => {
+  const [a, b] = cfg.hosts;
+  if (!a || !b) return;
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    const res = await ssh(from, `timeout 5 bash -c 'exec 3<>/dev/tcp/${hostAddress(cfg, to)}/22' && echo reached`);
+    assert.match(res.out, /^reached$/m, `${from.name} -> ${to.name}:22: ${res.out}`);
+  }
+});
 
 lab('status shows every host up and answering SSH', async () => {
   const st = await status();

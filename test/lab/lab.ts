@@ -18,6 +18,7 @@ import {
 import { LabError, seconds, tail, type Log } from './exec.ts';
 import { createHostRoot, hostPublicKeys, personalize, removeHostRoot, type RootMode } from './host-root.ts';
 import { writeLabInventory } from './inventory.ts';
+import { afterBoot } from './after-boot.ts';
 import { mountsUnder } from './mounts.ts';
 import { configureLink, createTap, labLinks, removeLinks, waitForVeth } from './network.ts';
 import { findHostContainers, isHostContainer, startContainer, stopContainer } from './nspawn.ts';
@@ -214,6 +215,7 @@ export async function up(opts: LabOptions & { reset?: boolean } = {}): Promise<U
     );
     const failed = failures.filter((f): f is string => !!f);
     if (failed.length > 0) throw new LabError(failed.join('\n'));
+    await Promise.all(toStart.map((host) => afterBoot(cfg, host, log)));
     const inventoryFile = writeLabInventory(cfg);
     return { alreadyUp: toStart.length === 0, started: toStart.map((h) => h.name), bases, images, bootSeconds, seconds: (Date.now() - t0) / 1000, inventoryFile };
   } finally {

@@ -1,9 +1,10 @@
 /**
  * The controller side of each host's network: the veth that nspawn --network-veth creates for a container (without
  * udev it cannot be told to use an existing interface), or a tap the lab creates for a VM's QEMU to attach to. The
- * host gets 10.200.N.2, the controller 10.200.N.1; nothing is routed beyond that.
+ * host gets 10.200.N.2, the controller 10.200.N.1 and forwards between the lab's links (10.200.0.0/16); nothing is
+ * routed beyond that.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { gatewayAddress, linkName, tapName, vethName, type LabConfig, type LabHost } from './config.ts';
 import { LabError, run, sleep, tryRun } from './exec.ts';
 
@@ -29,6 +30,8 @@ export async function configureLink(cfg: LabConfig, host: LabHost): Promise<void
   const dev = linkName(host);
   await run('ip', ['addr', 'replace', `${gatewayAddress(cfg, host)}/24`, 'dev', dev]);
   await run('ip', ['link', 'set', dev, 'up']);
+  // Forwarding between the lab's links only (per interface: the machine's other interfaces keep theirs).
+  writeFileSync(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, '1\n');
 }
 
 /** Removes the host's veth and tap if they are still there (a veth normally goes with the container). */
