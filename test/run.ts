@@ -1,6 +1,6 @@
 /**
  * Runs every test file under test/ (uvu) and ends with the line "N passed, N failed", which uvu does not print.
- * Usage: node --import tsx test/run.ts [--lab] [dir-or-pattern]
+ * Usage: node --import tsx test/run.ts [--lab] [dir-or-pattern | !pattern-to-leave-out]
  * test/lab/ (the lab's own tests, which start containers and VMs) runs only with --lab, and then only it.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ function findTests(dir: string): string[] {
 
 const files = findTests(join(root, 'test'))
   .map((f) => relative(root, f))
-  .filter((f) => (lab ? f.startsWith('test/lab/') : true) && (!filter || f.includes(filter)))
+  .filter((f) => (lab ? f.startsWith('test/lab/') : true) && (!filter || (filter.startsWith('!') ? !f.includes(filter.slice(1)) : f.includes(filter))))
   .sort();
 
 let passed = 0;

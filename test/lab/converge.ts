@@ -7,6 +7,8 @@ import type { PhaseResult } from './harness-report.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
+type StepEvent = Extract<RunEvent, { type: 'step' }>;
+
 export interface PlaybookRun {
   exitCode: number;
   changed: number;
@@ -15,24 +17,31 @@ export interface PlaybookRun {
   seconds: number;
   /** The steps that changed (or would), for the failure message of an idempotence check. */
   changedSteps: string[];
+  /** Every step event, to tell the roles of a whole-site run apart. */
+  steps: StepEvent[];
   stderr: string;
 }
 
 /** Runs a role's own playbook through the real CLI (`npx zx playbooks/<role>.ts --json`) and sums its recap. */
-export async function runRolePlaybook(role: string, inventory: string, extra: string[] = []): Promise<PlaybookRun> {
-  const file = `playbooks/${role}.ts`;
+export function runRolePlaybook(role: string, inventory: string, extra: string[] = []): Promise<PlaybookRun> {
+  return runPlaybook(role, inventory, extra);
+}
+
+/** Runs `npx zx playbooks/<name>.ts -i <inventory> --json <extra>` and reads its events. */
+export async function runPlaybook(name: string, inventory: string, extra: string[] = []): Promise<PlaybookRun> {
+  const file = `playbooks/${name}.ts`;
   if (!existsSync(`${root}${file}`)) throw new Error(`${file} does not exist: every role needs its own playbook`);
   const started = Date.now();
   const res = await spawnCollect('npx', ['zx', file, '-i', inventory, '--json', '--log-dir', 'logs/lab', ...extra], {
     env: { ...process.env, CI: 'true' },
-    timeoutMs: 45 * 60_000,
+    timeoutMs: 60 * 60_000,
   });
   const events = res.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as RunEvent);
   const end = events.find((e): e is Extract<RunEvent, { type: 'run-end' }> => e.type === 'run-end');
-  const changedSteps = events.flatMap((e) => (e.type === 'step' && e.status === 'changed' ? [`${e.host}: ${e.title} (${e.message ?? ''})`] : []));
+  const steps = events.filter((e): e is StepEvent => e.type === 'step');
   const failures = events.flatMap((e) =>
     e.type === 'step' && e.status === 'failed' ? [`${e.host}: ${e.title}: ${e.message ?? ''}`] : e.type === 'host-unreachable' || e.type === 'host-error' ? [`${e.host}: ${e.message}`] : [],
   );
@@ -42,21 +51,34 @@ export async function runRolePlaybook(role: string, inventory: string, extra: st
     failed: end?.recap.reduce((n, r) => n + r.failed, 0) ?? -1,
     unreachable: end?.recap.filter((r) => r.unreachable).length ?? -1,
     seconds: (Date.now() - started) / 1000,
-    changedSteps,
+    changedSteps: describeChanged(steps),
+    steps,
     stderr: [res.stderr.trim(), ...failures].filter(Boolean).join('\n'),
   };
+}
+
+const describeChanged = (steps: StepEvent[]) => steps.filter((e) => e.status === 'changed').map((e) => `${e.host}: ${e.title} (${e.message ?? ''})`);
+
+/**
+ * One role's share of a whole-site rerun (or --check): it passes when its steps ran on every host of its group, none
+ * failed and none changed. `seconds` is the time of its steps.
+ */
+export function roleNoChangeResult(run: PlaybookRun, role: string, hosts: string[]): PhaseResult {
+  const mine = run.steps.filter((e) => e.role === role);
+  const failed = mine.filter((e) => e.status === 'failed');
+  if (failed.length) return { status: 'fail', detail: failed.map((e) => `${e.host}: ${e.title}: ${e.message ?? ''}`).join('; ') };
+  const missing = hosts.filter((h) => !mine.some((e) => e.host === h));
+  if (missing.length) return { status: 'fail', detail: `did not run on ${missing.join(', ')} (an earlier role failed there, or the host was unreachable): ${run.stderr.split('\n').slice(-2).join(' | ')}` };
+  const changed = describeChanged(mine);
+  if (changed.length) return { status: 'fail', detail: `${changed.length} changed: ${changed.join('; ')}` };
+  // Hosts run side by side: the role took as long as its slowest host.
+  const perHost = hosts.map((h) => mine.filter((e) => e.host === h).reduce((n, e) => n + e.ms, 0));
+  return { status: 'pass', seconds: Math.max(...perHost) / 1000 };
 }
 
 export function convergeResult(run: PlaybookRun): PhaseResult {
   if (run.exitCode === 0) return { status: 'pass', seconds: run.seconds };
   return { status: 'fail', detail: `exit ${run.exitCode}: ${run.stderr.split('\n').slice(-3).join(' | ')}` };
-}
-
-/** A rerun (or --check) must succeed with nothing changed. */
-export function noChangeResult(run: PlaybookRun): PhaseResult {
-  if (run.exitCode !== 0) return { status: 'fail', detail: `exit ${run.exitCode}: ${run.stderr.split('\n').slice(-3).join(' | ')}` };
-  if (run.changed !== 0) return { status: 'fail', detail: `${run.changed} changed: ${run.changedSteps.join('; ')}` };
-  return { status: 'pass', seconds: run.seconds };
 }
 
 /** Runs a role's verify checks on one host; returns the failures ("title: why") and the skipped checks. */
