@@ -72,6 +72,8 @@ const VM_PROBE = (vmid: number) =>
     `echo "@@ct $([ -e /etc/pve/lxc/${vmid}.conf ] && echo yes)"`,
     `echo "@@gvt $([ -d /sys/bus/pci/devices/${IGPU_PCI}/mdev_supported_types/${GVT_TYPE} ] && echo yes)"`,
     `echo "@@iommu $([ -e /sys/bus/pci/devices/${IGPU_PCI}/iommu_group ] && echo yes)"`,
+    // The directory mappings virtiofs devices name (made by the zfs role); none before PVE 8.4.
+    'echo @@mappings; pvesh get /cluster/mapping/dir --output-format json 2>/dev/null',
   ].join('\n');
 
 export interface VmProbe {
@@ -83,6 +85,17 @@ export interface VmProbe {
   container: boolean;
   gvt: boolean;
   iommu: boolean;
+  /** Ids of the cluster's directory mappings. */
+  mappings: string[];
+}
+
+function mappingIdsOf(json: string): string[] {
+  try {
+    const list = JSON.parse(json) as unknown;
+    return Array.isArray(list) ? list.flatMap((m) => (m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string' ? [(m as { id: string }).id] : [])) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function parseVmProbe(stdout: string): VmProbe {
@@ -102,6 +115,7 @@ export function parseVmProbe(stdout: string): VmProbe {
     container: s.get('ct')?.value === 'yes',
     gvt: s.get('gvt')?.value === 'yes',
     iommu: s.get('iommu')?.value === 'yes',
+    mappings: mappingIdsOf(s.get('mappings')?.body.trim() ?? ''),
   };
 }
 
@@ -125,6 +139,12 @@ export function vmDefinition(v: V, notes: Notes): Step {
       const share = shareMethod(v.zfs_share, ctx.facts.pveVersion);
       if ('error' in share) throw new Error(share.error);
       const virtiofs = share.method === 'virtiofs' ? mappingIds(v) : [];
+      const unmapped = virtiofs.filter((id) => !p.mappings.includes(id));
+      // In check mode the zfs role of the same run would have made them; for real, qm would refuse with less to go on.
+      if (unmapped.length && !ctx.checkMode) {
+        throw new Error(`the directory mappings ${unmapped.join(', ')} the VM's virtiofs devices need do not exist on this Proxmox host: run the zfs role first (npx zx playbooks/zfs.ts makes them), or set zfs_share: nfs`);
+      }
+      if (unmapped.length) notes.add(`the VM's virtiofs devices need the directory mappings ${unmapped.join(', ')}, which the zfs role makes`);
       const igpu = igpuFor(v, p, notes);
       if (!p.config) {
         if (p.container) throw new Error(`VMID ${vmid} is used by a container (pct config ${vmid}): choose a free vm_id (pvesh get /cluster/nextid gives one)`);

@@ -191,6 +191,20 @@ t('a VMID used by another VM is an error naming both; a VM of that name elsewher
   assert.is((await sh('qm config 102')).code, 2, 'nothing was created');
 });
 
+t('virtiofs devices whose directory mappings do not exist are refused, naming them and the zfs role; --check only notes it', async () => {
+  // The zfs role made tank-* (before()); a pool named lake has none.
+  const r = await play({ vm_id: 104, vm_name: 'svc2', zfs_pool: 'lake' });
+  assert.is(r.exitCode, 2);
+  assert.is(
+    r.steps.find((s) => s.status === 'failed')!.message,
+    "the directory mappings lake-appdata, lake-backups, lake-media, lake-photos the VM's virtiofs devices need do not exist on this Proxmox host: run the zfs role first (npx zx playbooks/zfs.ts makes them), or set zfs_share: nfs",
+  );
+  assert.is((await sh('qm config 104')).code, 2, 'nothing was created');
+  const check = await play({ vm_id: 104, vm_name: 'svc2', zfs_pool: 'lake' }, { check: true });
+  assert.is(check.exitCode, 0);
+  assert.match(check.byTitle('VM 104 (svc2)')!.message!, /^qm create 104 /);
+});
+
 t('refused before anything changes: too much memory for the host, a storage that cannot hold disks, a private key', async () => {
   const tooMuch = await play({ vm_memory_mib: 1024 * 1024 });
   assert.is(tooMuch.exitCode, 2);
