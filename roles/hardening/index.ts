@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { shq } from '../../lib/connectors/shell.ts';
 import { apt, blockInFile, command, directory, file, guardedChange, service, systemdUnit, ufw } from '../../lib/modules/index.ts';
 import { defaults, docs } from './defaults.ts';
+import { jailsFile } from './jails-file.ts';
 import { jails, PROXMOX_FILTER, TRAEFIK_AUTH_FILTER } from './templates/fail2ban.ts';
 import { dockerUserRules } from './templates/docker-user.ts';
 import { CLUSTER_FW, clusterFirewall, PVE_FIREWALL_APPLY } from './templates/pve-firewall.ts';
@@ -125,8 +126,8 @@ export const hardening = defineRole({
     // Fail2ban will not start a jail whose log is missing, and Traefik writes it only once deployed.
     command({ title: "Traefik's access log exists for Fail2ban", tags: ['fail2ban'], run: `mkdir -p ${shq(dirname(v.traefik_access_log))} && touch ${shq(v.traefik_access_log)}`, creates: v.traefik_access_log, when: notProxmox }),
     file({ title: 'Fail2ban filter for Traefik logins', tags: ['fail2ban'], path: '/etc/fail2ban/filter.d/traefik-auth.conf', content: TRAEFIK_AUTH_FILTER, when: notProxmox, mode: '0644', notify: ['reload fail2ban'] }),
-    file({ title: 'Fail2ban jails', tags: ['fail2ban'], path: '/etc/fail2ban/jail.d/media-server-home.conf', content: jails({ bantime: v.fail2ban_bantime, maxretry: v.fail2ban_maxretry, ignoreCidr: v.lan_cidr, proxmox: false, traefikAccessLog: v.traefik_access_log }), when: notProxmox, mode: '0644', notify: ['reload fail2ban'] }),
-    file({ title: 'Fail2ban jails (with the Proxmox web UI)', tags: ['fail2ban'], path: '/etc/fail2ban/jail.d/media-server-home.conf', content: jails({ bantime: v.fail2ban_bantime, maxretry: v.fail2ban_maxretry, ignoreCidr: v.lan_cidr, proxmox: true }), when: onProxmox, mode: '0644', notify: ['reload fail2ban'] }),
+    jailsFile({ title: 'Fail2ban jails', when: notProxmox }, (ignore) => jails({ bantime: v.fail2ban_bantime, maxretry: v.fail2ban_maxretry, ignore, proxmox: false, traefikAccessLog: v.traefik_access_log })),
+    jailsFile({ title: 'Fail2ban jails (with the Proxmox web UI)', when: onProxmox }, (ignore) => jails({ bantime: v.fail2ban_bantime, maxretry: v.fail2ban_maxretry, ignore, proxmox: true })),
     file({ title: 'Fail2ban filter for the Proxmox web UI', tags: ['fail2ban'], path: '/etc/fail2ban/filter.d/proxmox.conf', content: PROXMOX_FILTER, when: onProxmox, mode: '0644', notify: ['reload fail2ban'] }),
     service({ title: 'Fail2ban running', tags: ['fail2ban'], name: 'fail2ban', enabled: true, state: 'started' }),
     file({ title: 'Unattended security upgrades', tags: ['upgrades'], path: '/etc/apt/apt.conf.d/20auto-upgrades', content: AUTO_UPGRADES, mode: '0644', when: (f) => (v.unattended_upgrades ? notProxmox(f) : 'unattended_upgrades is false') }),

@@ -1,7 +1,11 @@
 export interface JailSettings {
   bantime: string;
   maxretry: number;
-  ignoreCidr: string;
+  /**
+   * Addresses never banned besides localhost: the SSH client the playbook runs from. A lock-out-guard rollback (or a
+   * mistyped key) must not leave the admin's own machine banned for bantime.
+   */
+  ignore: string[];
   proxmox: boolean;
   /** Traefik's access log, on the VM: failed basic-auth logins (401) ban the address in DOCKER-USER. */
   traefikAccessLog?: string;
@@ -15,7 +19,7 @@ export function jails(s: JailSettings): string {
     `bantime = ${s.bantime}`,
     'findtime = 10m',
     `maxretry = ${s.maxretry}`,
-    `ignoreip = 127.0.0.1/8 ::1`,
+    `ignoreip = ${['127.0.0.1/8', '::1', ...s.ignore].join(' ')}`,
     'backend = systemd',
     '',
     '[sshd]',
