@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { shq } from '../../lib/connectors/shell.ts';
 import { CLOUD_IMAGE_STANDIN, type LabConfig, type LabHost } from './config.ts';
-import { cloudImageStandin } from './cloud-image-standin.ts';
+import { cloudImageStandin } from '../helpers/cloud-image-standin.ts';
 import { LabError, seconds, tail, tryRun, type Log } from './exec.ts';
 import { sshOptions, sshTarget } from './ssh.ts';
 

@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cloudImageStandinSha256 } from './cloud-image-standin.ts';
+import { cloudImageStandinSha256 } from '../helpers/cloud-image-standin.ts';
 
 export type InventoryValue = string | number | boolean | string[] | Record<string, string>;
 

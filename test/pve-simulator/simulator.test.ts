@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cloudImageStandin } from '../helpers/cloud-image-standin.ts';
 
 const DIR = fileURLToPath(new URL('../../files/lab/pve-simulator/', import.meta.url));
 const SIM = join(DIR, 'pve-simulator.py');
@@ -64,15 +65,6 @@ async function config(ctx: Ctx, vmid: number, current = false): Promise<Map<stri
   return parseConfig(await ok(ctx, ['qm', 'config', String(vmid), ...(current ? ['--current'] : [])]));
 }
 
-/** A fake qcow2 image: just the header magic and a virtual size of 3.5 GiB. */
-function fakeQcow2(path: string): void {
-  const buf = Buffer.alloc(4096);
-  buf.write('QFI\xfb', 0, 'latin1');
-  buf.writeUInt32BE(3, 4);
-  buf.writeBigUInt64BE(3584n * 1024n * 1024n, 24);
-  writeFileSync(path, buf);
-}
-
 const ROLE_CREATE = (ctx: Ctx, vmid: number): string[] => [
   'qm', 'create', String(vmid), '--name', 'services', '--memory', '6144', '--cores', '4', '--sockets', '1',
   '--cpu', 'host', '--net0', 'virtio,bridge=vmbr0', '--scsihw', 'virtio-scsi-single',
@@ -87,7 +79,7 @@ const test = suite<Ctx>('pve-simulator', { dir: '', state: '' });
 test.before.each((ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'pvesim-test-'));
   ctx.state = join(ctx.dir, 'state');
-  fakeQcow2(join(ctx.dir, 'noble.qcow2'));
+  writeFileSync(join(ctx.dir, 'noble.qcow2'), cloudImageStandin());
   writeFileSync(join(ctx.dir, 'key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKey admin@laptop\n');
 });
 test.after.each((ctx) => rmSync(ctx.dir, { recursive: true, force: true }));

@@ -4,7 +4,6 @@
  * The "VM" the simulator starts does not run: the SSH the role waits for is a real OpenSSH sshd started by the test
  * on 127.0.0.1 (vm_ip 127.0.0.1, ssh_port its port). Passing here proves the role against the simulator only.
  */
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import { vmServicesCreate } from '../../roles/vm-services/index.ts';
 import { verifyCreate } from '../../roles/vm-services/verify.ts';
 import { keysFile } from '../../roles/vm-services/vm-steps.ts';
 import { sshAnswers, waitForSsh } from '../../roles/vm-services/wait-ssh.ts';
+import { cloudImageStandin, cloudImageStandinSha256 } from '../helpers/cloud-image-standin.ts';
 import { freePort, makeKey, sshdUnavailableReason, startSshd, type SshdFixture } from '../helpers/sshd.ts';
 import { context, rejects, removeTempDir, runStep, sh, shOk, tempDir } from '../helpers/steps.ts';
 
@@ -34,16 +34,6 @@ let sshd: SshdFixture;
 let publicKey = '';
 let imageSha = '';
 
-/** A qcow2 header with a virtual size of 3.5 GiB, like the cloud image's (the simulator reads only the header). */
-function fakeCloudImage(path: string): Buffer {
-  const buf = Buffer.alloc(4096);
-  buf.write('QFI\xfb', 0, 'latin1');
-  buf.writeUInt32BE(3, 4);
-  buf.writeBigUInt64BE(3584n * 1024n * 1024n, 24);
-  writeFileSync(path, buf);
-  return buf;
-}
-
 t.before(async () => {
   const reason = sshdUnavailableReason();
   if (reason) throw new Error(reason);
@@ -55,7 +45,8 @@ t.before(async () => {
   process.env['PATH'] = `${join(dir, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
   process.env['PVE_SIMULATOR_STATE'] = state;
   writeFileSync(join(state, 'version'), '8.4.1');
-  imageSha = createHash('sha256').update(fakeCloudImage(image)).digest('hex');
+  writeFileSync(image, cloudImageStandin());
+  imageSha = cloudImageStandinSha256();
   publicKey = `${await makeKey(join(dir, 'keys'), 'id_ed25519')}.pub`;
   // What role zfs leaves on a PVE 8.4 host: one directory mapping per dataset.
   const node = (await shOk('uname -n | cut -d. -f1')).trim();

@@ -1,6 +1,6 @@
 /**
- * A stand-in for the Ubuntu cloud image on the lab's pve: the Proxmox CLI simulator only reads a qcow2 header (the
- * virtual size), and the real image (600 MB from cloud-images.ubuntu.com) is out of reach here.
+ * A stand-in for the Ubuntu cloud image (600 MB from cloud-images.ubuntu.com, out of reach here): the Proxmox CLI
+ * simulator only reads a qcow2 header (the virtual size). Used by the simulator's and the role's tests and by the lab.
  */
 import { createHash } from 'node:crypto';
 
