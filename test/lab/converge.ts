@@ -22,12 +22,7 @@ export interface PlaybookRun {
   stderr: string;
 }
 
-/** Runs a role's own playbook through the real CLI (`npx zx playbooks/<role>.ts --json`) and sums its recap. */
-export function runRolePlaybook(role: string, inventory: string, extra: string[] = []): Promise<PlaybookRun> {
-  return runPlaybook(role, inventory, extra);
-}
-
-/** Runs `npx zx playbooks/<name>.ts -i <inventory> --json <extra>` and reads its events. */
+/** Runs `npx zx playbooks/<name>.ts -i <inventory> --json <extra>` (a role's own playbook, or site) and reads its events. */
 export async function runPlaybook(name: string, inventory: string, extra: string[] = []): Promise<PlaybookRun> {
   const file = `playbooks/${name}.ts`;
   if (!existsSync(`${root}${file}`)) throw new Error(`${file} does not exist: every role needs its own playbook`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { STANDIN_IMAGES } from './config.ts';
-import { runRolePlaybook } from './converge.ts';
+import { runPlaybook } from './converge.ts';
 import { defaultLabConfig as cfg } from './lab.ts';
 import { useLab } from './use-lab.ts';
 
@@ -25,17 +25,17 @@ function inventory(jellyfinImage: string): string {
 }
 
 t('a container that never gets healthy fails the run, named with its last log lines; the right image converges', async () => {
-  const bad = await runRolePlaybook('docker-stack', inventory('msh-lab/never-healthy:standin'));
+  const bad = await runPlaybook('docker-stack', inventory('msh-lab/never-healthy:standin'));
   assert.is(bad.exitCode, 2, bad.stderr);
   assert.match(bad.stderr, /jellyfin/);
   assert.match(bad.stderr, /after 60s/);
   assert.match(bad.stderr, /lab stand-in that never gets healthy: nothing listens here/);
   assert.match(bad.stderr, /second log line/);
 
-  const good = await runRolePlaybook('docker-stack', inventory(STANDIN_IMAGES['jellyfin']!));
+  const good = await runPlaybook('docker-stack', inventory(STANDIN_IMAGES['jellyfin']!));
   assert.is(good.exitCode, 0, good.stderr);
   assert.ok(good.changedSteps.some((s) => s.includes('Stack up and healthy')), `the stack was redeployed: ${good.changedSteps.join('; ')}`);
-  const again = await runRolePlaybook('docker-stack', inventory(STANDIN_IMAGES['jellyfin']!));
+  const again = await runPlaybook('docker-stack', inventory(STANDIN_IMAGES['jellyfin']!));
   assert.is(again.changed, 0, `a rerun changes nothing: ${again.changedSteps.join('; ')}`);
 });
 

@@ -19,7 +19,7 @@ import { buildSchema } from '../../lib/inventory/schema.ts';
 import type { Inventory } from '../../lib/inventory/types.ts';
 import { connectorFor } from '../../lib/runner/connect.ts';
 import { allRoles, siteRoles } from '../../roles/index.ts';
-import { convergeResult, roleNoChangeResult, runPlaybook, runRolePlaybook, runVerify } from './converge.ts';
+import { convergeResult, roleNoChangeResult, runPlaybook, runVerify } from './converge.ts';
 import { countLine, formatTable, type PhaseResult, type RoleResult } from './harness-report.ts';
 import { defaultLabConfig, down, missingPrerequisites, up } from './lab.ts';
 
@@ -72,7 +72,7 @@ async function convergeRole(role: Role, inventoryFile: string): Promise<RoleResu
   const notHere = NOT_RUNNABLE_HERE[role.name];
   if (notHere) {
     out(`== ${role.name}: not runnable here; it must fail fast, saying why`);
-    const run = await runRolePlaybook(role.name, inventoryFile, envArgs);
+    const run = await runPlaybook(role.name, inventoryFile, envArgs);
     const asExpected = run.exitCode === 2 && notHere.failsWith.test(run.stderr) && run.seconds < 300;
     result.phases.converge = asExpected
       ? { status: 'skip', detail: `not runnable here: ${notHere.reason} (failed in ${run.seconds.toFixed(1)}s as expected)` }
@@ -81,7 +81,7 @@ async function convergeRole(role: Role, inventoryFile: string): Promise<RoleResu
     return result;
   }
   out(`== ${role.name}: converge`);
-  result.phases.converge = convergeResult(await runRolePlaybook(role.name, inventoryFile, envArgs));
+  result.phases.converge = convergeResult(await runPlaybook(role.name, inventoryFile, envArgs));
   if (result.phases.converge.status !== 'pass') {
     for (const p of ['idempotence', 'verify', 'check'] as const) result.phases[p] = { status: 'skip', detail: 'converge failed' };
   }
