@@ -36,6 +36,10 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }>;
   security_opt?: string[];
   shm_size?: string;
+  /** "host": the container shares the host's network stack (then it has no networks and exposes nothing). */
+  network_mode?: 'host';
+  /** "host": the container sees the host's processes. */
+  pid?: 'host';
   logging?: { driver: string; options?: Record<string, string> };
 }
 
@@ -48,7 +52,7 @@ export interface ComposePort {
 }
 
 export type ComposeMount =
-  | { type: 'bind'; source: string; target: string; read_only?: boolean }
+  | { type: 'bind'; source: string; target: string; read_only?: boolean; bind?: { propagation?: 'rslave' | 'rprivate' } }
   | { type: 'volume'; source: string; target: string; read_only?: boolean };
 
 export interface ComposeHealthcheck {

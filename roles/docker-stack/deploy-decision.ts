@@ -31,10 +31,11 @@ export interface Decision {
 /** Docker's states in which `up` cannot help: the container runs (restarting: it crashed and Docker restarts it). */
 const RUNNING_STATES = ['running', 'restarting'];
 
-export function deployDecision(wanted: WantedService[], observed: Observed): Decision {
+/** `keep`: services of enabled parts another step deploys; their containers are neither started nor removed here. */
+export function deployDecision(wanted: WantedService[], observed: Observed, keep: ReadonlySet<string> = new Set()): Decision {
   const decision: Decision = { up: [], remove: [], notHealthy: [] };
   const names = new Set(wanted.map((w) => w.service));
-  for (const c of observed.containers) if (!names.has(c.service)) decision.remove.push(c.name);
+  for (const c of observed.containers) if (!names.has(c.service) && !keep.has(c.service)) decision.remove.push(c.name);
   for (const w of wanted) {
     const hash = observed.hashes.get(w.service);
     if (hash === undefined) {

@@ -7,9 +7,9 @@ import { registerSecret } from '../../lib/redact.ts';
 import { deployDecision, type Decision } from './deploy-decision.ts';
 import { notReady, psScript, unhealthyReport, waitHealthy, type Run } from './health.ts';
 import { sections } from '../../lib/modules/probe-sections.ts';
-import { wantedServices } from './services.ts';
+import { DOCKER_STACK_PARTS, wantedServices } from './services.ts';
 import type { PendingFiles } from './files.ts';
-import type { V } from './settings.ts';
+import type { Profile, V } from './settings.ts';
 
 /**
  * Healthchecks use start_interval (Docker Engine 25, Compose 2.20). The deploy decision compares `config --hash` with
@@ -73,8 +73,8 @@ export function validateStep(v: V): Step {
 }
 
 /** Prints "@@image <ref>" then the local image ID (empty when the image is not on the host), per wanted image. */
-function imagesProbe(v: V): string {
-  const refs = [...new Set(wantedServices(v).map((w) => w.image))];
+function imagesProbe(v: V, parts: readonly Profile[]): string {
+  const refs = [...new Set(wantedServices(v, parts).map((w) => w.image))];
   return refs.map((r) => `echo ${shq(`@@image ${r}`)}; docker image inspect --format '{{.Id}}' ${shq(r)} 2>/dev/null || true`).join('\n');
 }
 
@@ -85,17 +85,17 @@ function imageIds(stdout: string): Map<string, string> {
   return ids;
 }
 
-/** Pulls the images that are not on the host yet (a pinned tag that is present is the wanted version). */
-export function pullStep(v: V): Step {
+/** Pulls the images of `parts` that are not on the host yet (a pinned tag that is present is the wanted version). */
+export function pullStep(v: V, parts: readonly Profile[] = DOCKER_STACK_PARTS, title = 'Pull missing images'): Step {
   const command = (services: string[]) => inDir(v, cmd('docker', 'compose', 'pull', ...services));
   return {
-    title: 'Pull missing images',
+    title,
     tags: ['deploy', 'pull'],
     when: () => v.stack_pull || 'stack_pull is false (the images must already be on the host)',
-    probe: imagesProbe(v),
+    probe: imagesProbe(v, parts),
     check(_ctx, probe) {
       const ids = imageIds(probe?.stdout ?? '');
-      const missing = wantedServices(v).filter((w) => !ids.has(w.image));
+      const missing = wantedServices(v, parts).filter((w) => !ids.has(w.image));
       return missing.length ? { summary: command(missing.map((m) => m.service)) } : null;
     },
     async apply(ctx, change) {
@@ -110,12 +110,18 @@ interface DeployPlan {
   services: string[];
 }
 
-export function deployStep(v: V, pending?: PendingFiles): Step {
-  const up = inDir(v, 'docker compose up -d --remove-orphans');
+/**
+ * Starts the services of `parts` (docker-stack: every part but monitoring) by name, so that a part another role
+ * deploys is not started before its configuration exists; that part's containers are kept, those of disabled parts removed.
+ */
+export function deployStep(v: V, pending?: PendingFiles, parts: readonly Profile[] = DOCKER_STACK_PARTS, title = 'Stack up and healthy'): Step {
+  const mine = wantedServices(v, parts);
+  const keep = new Set(wantedServices(v).map((w) => w.service).filter((s) => !mine.some((m) => m.service === s)));
+  const up = inDir(v, cmd('docker', 'compose', 'up', '-d', '--remove-orphans', ...mine.map((m) => m.service)));
   const timeoutMs = v.stack_health_timeout_seconds * 1000;
   let plan: DeployPlan | undefined;
   return {
-    title: 'Stack up and healthy',
+    title,
     tags: ['deploy'],
     probe: [
       `cd ${shq(v.compose_dir)} 2>/dev/null || { echo '@@no-project'; exit 0; }`,
@@ -126,7 +132,7 @@ export function deployStep(v: V, pending?: PendingFiles): Step {
         ['ps', 'docker compose ps --all --format json'],
         ['hash', "docker compose config --hash '*'"],
       ].map(([name, command]) => `echo '@@${name}'; ${command} 2>/dev/null; rc=$?; echo "@@${name}-rc $rc"; [ $rc -eq 0 ] || { echo '@@${name}-err'; ${command} 2>&1 | tail -n 5; }`),
-      imagesProbe(v),
+      imagesProbe(v, parts),
     ].join('\n'),
     check(ctx, probe): Change | null {
       const out = probe?.stdout ?? '';
@@ -141,7 +147,7 @@ export function deployStep(v: V, pending?: PendingFiles): Step {
       for (const [name, what] of [['ps', 'docker compose ps'], ['hash', 'docker compose config --hash']]) {
         if (s.get(`${name}-rc`)?.value !== '0') throw new Error(`${what} failed in ${v.compose_dir}: ${s.get(`${name}-err`)?.body.trim().split('\n').join(' ') || 'no output'}`);
       }
-      const wanted = wantedServices(v);
+      const wanted = mine;
       const ids = imageIds(out);
       const missing = wanted.filter((w) => !ids.has(w.image));
       if (missing.length && !v.stack_pull) {
@@ -149,16 +155,16 @@ export function deployStep(v: V, pending?: PendingFiles): Step {
           `${missing.map((m) => `${m.image} (${m.service})`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on ${ctx.host} and stack_pull is false: load ${missing.length > 1 ? 'them' : 'it'} (docker load -i <file>) or set stack_pull: true`,
         );
       }
-      const decision = deployDecision(wanted, { containers: parseComposePs(s.get('ps')?.body ?? ''), hashes: parseConfigHashes(s.get('hash')?.body ?? ''), imageIds: ids });
+      const decision = deployDecision(wanted, { containers: parseComposePs(s.get('ps')?.body ?? ''), hashes: parseConfigHashes(s.get('hash')?.body ?? ''), imageIds: ids }, keep);
       plan = { decision, services: wanted.map((w) => w.service) };
-      const parts: string[] = [];
-      if (decision.remove.length) parts.push(`${stopCommand(decision.remove)} (not in stack_profiles)`);
-      if (decision.up.length) parts.push(`${up} (${decision.up.join('; ')})`);
+      const actions: string[] = [];
+      if (decision.remove.length) actions.push(`${stopCommand(decision.remove)} (not in stack_profiles)`);
+      if (decision.up.length) actions.push(`${up} (${decision.up.join('; ')})`);
       if (decision.up.length || decision.remove.length || decision.notHealthy.length) {
         const waiting = decision.notHealthy.length ? `: ${decision.notHealthy.map((n) => `${n.name} is ${n.health}`).join(', ')}` : '';
-        parts.push(`${wait}${waiting}`);
+        actions.push(`${wait}${waiting}`);
       }
-      return parts.length ? { summary: parts.join('; then ') } : null;
+      return actions.length ? { summary: actions.join('; then ') } : null;
     },
     async apply(ctx) {
       if (!plan) throw new Error('deploy: nothing was planned');

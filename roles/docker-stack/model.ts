@@ -33,6 +33,17 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
       domain: v.domain,
       gpu: useGpu(v.immich_quicksync, gpu, 'immich_quicksync', host),
     },
+    monitoring: {
+      images: { prometheus: img.prometheus, grafana: img.grafana, cadvisor: img.cadvisor, nodeExporter: img.node_exporter, postgresExporter: img.postgres_exporter },
+      domain: v.domain,
+      monitoringDir: v.monitoring_dir,
+      prometheusDataDir: v.prometheus_data_dir,
+      grafanaDataDir: v.grafana_data_dir,
+      retentionTime: v.prometheus_retention_time,
+      retentionSize: v.prometheus_retention_size,
+      nodeExporterAddress: v.node_exporter_services_address,
+      photos: enabledProfiles(v).includes('photos'),
+    },
   };
 }
 

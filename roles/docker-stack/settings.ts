@@ -1,11 +1,12 @@
 import { isAbsolute } from 'node:path';
+import { parseIPv4 } from '../../lib/net/cidr.ts';
 import { parseImageRef, unpinnedReason } from '../../lib/compose/image-ref.ts';
 import { DEFAULT_IMAGES, type defaults, type ImageName } from './defaults.ts';
 
 export type V = typeof defaults;
 
 /** The parts of the stack, as Compose profiles. */
-export const PROFILES = ['media', 'photos', 'proxy'] as const;
+export const PROFILES = ['media', 'photos', 'proxy', 'monitoring'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 export type Quicksync = 'auto' | 'true' | 'false';
@@ -50,7 +51,7 @@ export function validateDockerStack(v: V): Problem {
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(v.domain)) {
     return { key: 'domain', message: `"${v.domain}" is not a domain name`, fix: 'lower-case letters, digits, dots and dashes, e.g. home.arpa' };
   }
-  for (const key of ['appdata_dir', 'compose_dir', 'traefik_dir', 'traefik_access_log', 'media_dir', 'photos_dir', 'immich_db_dir'] as const) {
+  for (const key of ['appdata_dir', 'compose_dir', 'traefik_dir', 'traefik_access_log', 'media_dir', 'photos_dir', 'immich_db_dir', 'monitoring_dir', 'prometheus_data_dir', 'grafana_data_dir'] as const) {
     if (!isAbsolute(v[key]) || v[key].length < 2 || /[\s$'"`\\]/.test(v[key])) return { key, message: `"${v[key]}" is not an absolute path without spaces or quotes`, fix: 'e.g. /mnt/tank/appdata' };
   }
   for (const key of ['jellyfin_quicksync', 'immich_quicksync'] as const) {
@@ -61,6 +62,16 @@ export function validateDockerStack(v: V): Problem {
   }
   for (const key of ['jellyfin_uid', 'jellyfin_gid'] as const) {
     if (!Number.isInteger(v[key]) || v[key] < 0) return { key, message: `${v[key]} is not a user or group id`, fix: 'a whole number, e.g. 1000' };
+  }
+  // Prometheus's own duration and size syntax (a number and one unit; Prometheus also takes combinations like 1d12h).
+  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(v.prometheus_retention_time)) {
+    return { key: 'prometheus_retention_time', message: `"${v.prometheus_retention_time}" is not a Prometheus duration`, fix: 'a number and a unit (s, m, h, d, w, y), e.g. 90d' };
+  }
+  if (!/^\d+(B|KB|MB|GB|TB|PB|EB)$/.test(v.prometheus_retention_size)) {
+    return { key: 'prometheus_retention_size', message: `"${v.prometheus_retention_size}" is not a Prometheus size`, fix: 'a whole number and a unit (B, KB, MB, GB, TB), e.g. 8GB' };
+  }
+  if (parseIPv4(v.node_exporter_services_address) === undefined) {
+    return { key: 'node_exporter_services_address', message: `"${v.node_exporter_services_address}" is not an IPv4 address`, fix: "docker0's address on the VM, e.g. 172.17.0.1 (ip -4 addr show docker0)" };
   }
   if (!LOG_LEVELS.includes(v.traefik_log_level)) return { key: 'traefik_log_level', message: `"${v.traefik_log_level}" is not a log level`, fix: `use one of ${LOG_LEVELS.join(', ')}` };
   return undefined;

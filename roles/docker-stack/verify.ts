@@ -3,7 +3,7 @@ import { shq } from '../../lib/connectors/shell.ts';
 import { parseComposePs } from '../../lib/compose/ps.ts';
 import { notReady, psScript } from './health.ts';
 import { envPath } from './model.ts';
-import { wantedServices } from './services.ts';
+import { DOCKER_STACK_PARTS, wantedServices } from './services.ts';
 import { enabledProfiles, type V } from './settings.ts';
 import { CONTAINER, SERVICE } from './templates/names.ts';
 
@@ -52,11 +52,13 @@ function passwordScript(v: V): string {
 
 export function verifyDockerStack(v: V): VerifyCheck[] {
   const profiles = enabledProfiles(v);
-  const services = wantedServices(v).map((w) => w.service);
+  // The monitoring part is the monitoring role's to start and verify.
+  const parts = profiles.filter((p) => DOCKER_STACK_PARTS.includes(p));
+  const services = wantedServices(v, DOCKER_STACK_PARTS).map((w) => w.service);
   const checks: VerifyCheck[] = [
     commandSucceeds('docker compose config validates the project', `cd ${shq(v.compose_dir)} && docker compose config -q`),
     {
-      title: `every service of ${profiles.join(', ')} is running and healthy`,
+      title: `every service of ${parts.join(', ')} is running and healthy`,
       script: psScript(v.compose_dir),
       expect: (r) => {
         if (r.code !== 0) return `docker compose ps failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`;

@@ -50,7 +50,7 @@ t('the rendered file is valid against the Compose specification schema, with and
 t('project name, every service pinned to the images variable, restart unless-stopped', () => {
   const f = load();
   assert.is(f.name, 'media-server');
-  assert.equal(Object.keys(f.services), ['traefik', 'jellyfin', 'immich-server', 'immich-machine-learning', 'immich-valkey', 'immich-postgres']);
+  assert.equal(Object.keys(f.services), ['traefik', 'jellyfin', 'immich-server', 'immich-machine-learning', 'immich-valkey', 'immich-postgres', 'prometheus', 'grafana', 'cadvisor', 'node-exporter', 'postgres-exporter']);
   for (const [name, s] of services(f)) {
     assert.is(unpinnedReason(s.image), undefined, `${name}: ${s.image}`);
     assert.not.match(s.image, /:latest\b/);
@@ -71,6 +71,10 @@ t('only Traefik publishes, and only 80 and 443 on every address; the others expo
         { target: 80, published: '80', protocol: 'tcp' },
         { target: 443, published: '443', protocol: 'tcp' },
       ]);
+    } else if (name === 'node-exporter') {
+      // In the host's network: it cannot publish; it listens on docker0's address only (the test below).
+      assert.is(s.ports, undefined);
+      assert.is(s.network_mode, 'host');
     } else {
       assert.is(s.ports, undefined, `${name} publishes nothing`);
       assert.ok(s.expose && s.expose.length > 0, `${name} exposes its port to the networks it is on`);
@@ -84,6 +88,7 @@ t('networks: proxy for Traefik and the web services, backend internal for Immich
     proxy: { name: 'media-server_proxy' },
     backend: { name: 'media-server_backend', internal: true },
     egress: { name: 'media-server_egress' },
+    monitoring: { name: 'media-server_monitoring' },
   });
   const nets = Object.fromEntries(services(f).map(([n, s]) => [n, s.networks]));
   assert.equal(nets, {
@@ -93,6 +98,11 @@ t('networks: proxy for Traefik and the web services, backend internal for Immich
     'immich-machine-learning': ['backend', 'egress'],
     'immich-valkey': ['backend'],
     'immich-postgres': ['backend'],
+    prometheus: ['proxy', 'monitoring'],
+    grafana: ['proxy', 'monitoring'],
+    cadvisor: ['monitoring'],
+    'node-exporter': undefined,
+    'postgres-exporter': ['backend', 'monitoring'],
   });
   assert.ok(traefikArgs(traefikStaticConfig({ image: 'x', logLevel: 'INFO', traefikDir: '/t', accessLog: '/t/logs/a.log' })).includes('--providers.docker.network=media-server_proxy'), "Traefik's docker provider names the proxy network by its engine-level name");
 });
@@ -101,7 +111,8 @@ t('Traefik labels per web service: Host rule on the domain, websecure, TLS, the 
   const f = load(vars({ domain: 'example.lan' }));
   assert.equal(f.services['jellyfin']!.labels, {
     'traefik.enable': 'true',
-    'traefik.http.routers.jellyfin.rule': 'Host(`jellyfin.example.lan`)',
+    // Jellyfin's /metrics is for Prometheus on the proxy network only.
+    'traefik.http.routers.jellyfin.rule': 'Host(`jellyfin.example.lan`) && !PathPrefix(`/metrics`)',
     'traefik.http.routers.jellyfin.entrypoints': 'websecure',
     'traefik.http.routers.jellyfin.tls': 'true',
     'traefik.http.routers.jellyfin.middlewares': 'security-headers@file',
@@ -111,7 +122,10 @@ t('Traefik labels per web service: Host rule on the domain, websecure, TLS, the 
   const immich = f.services['immich-server']!.labels!;
   assert.is(immich['traefik.http.routers.immich.rule'], 'Host(`photos.example.lan`)');
   assert.is(immich['traefik.http.services.immich.loadbalancer.server.port'], '2283');
-  for (const name of ['traefik', 'immich-machine-learning', 'immich-valkey', 'immich-postgres']) assert.is(f.services[name]!.labels, undefined, `${name} is not routed`);
+  const grafana = f.services['grafana']!.labels!;
+  assert.is(grafana['traefik.http.routers.grafana.rule'], 'Host(`grafana.example.lan`)');
+  assert.is(grafana['traefik.http.services.grafana.loadbalancer.server.port'], '3000');
+  for (const name of ['traefik', 'immich-machine-learning', 'immich-valkey', 'immich-postgres', 'prometheus', 'cadvisor', 'node-exporter', 'postgres-exporter']) assert.is(f.services[name]!.labels, undefined, `${name} is not routed`);
 });
 
 t("Traefik's static configuration as flags: redirect, entrypoints, providers, no insecure API, ping, metrics, access log", () => {
@@ -162,7 +176,44 @@ t('profiles per part', () => {
     'immich-machine-learning': ['photos'],
     'immich-valkey': ['photos'],
     'immich-postgres': ['photos'],
+    prometheus: ['monitoring'],
+    grafana: ['monitoring'],
+    cadvisor: ['monitoring'],
+    'node-exporter': ['monitoring'],
+    'postgres-exporter': ['monitoring'],
   });
+  const noPhotos = load(vars({ stack_profiles: ['media', 'proxy', 'monitoring'] }));
+  assert.is(noPhotos.services['postgres-exporter'], undefined, 'no Immich database, no postgres-exporter');
+});
+
+t('monitoring: pinned images, data on the VM disk, configuration read-only, retention flags, node-exporter on docker0 only', () => {
+  const f = load(vars({ prometheus_retention_time: '30d', prometheus_retention_size: '4GB' }));
+  const prom = f.services['prometheus']!;
+  assert.is(prom.image, 'prom/prometheus:v3.13.2');
+  assert.is(prom.user, '65534:65534');
+  assert.equal(prom.command, ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=4GB']);
+  assert.equal(prom.volumes, [
+    { type: 'bind', source: '/mnt/tank/appdata/monitoring/prometheus', target: '/etc/prometheus', read_only: true },
+    { type: 'bind', source: '/var/lib/prometheus-data', target: '/prometheus' },
+  ]);
+  const grafana = f.services['grafana']!;
+  assert.is(grafana.user, '472:0');
+  assert.equal(grafana.environment, { GF_PATHS_CONFIG: '/etc/grafana-msh/grafana.ini' });
+  assert.ok(grafana.volumes!.filter((m) => m.target !== '/var/lib/grafana').every((m) => m.read_only), 'Grafana cannot change its provisioning');
+  assert.ok(grafana.volumes!.some((m) => m.source === '/var/lib/grafana-data' && m.target === '/var/lib/grafana' && !m.read_only));
+  const node = f.services['node-exporter']!;
+  assert.is(node.pid, 'host');
+  assert.ok(node.command!.includes('--web.listen-address=172.17.0.1:9100'));
+  assert.ok(node.command!.includes('--collector.textfile.directory=/textfile'));
+  assert.equal(node.volumes![0], { type: 'bind', source: '/', target: '/host', read_only: true, bind: { propagation: 'rslave' } });
+  assert.equal(node.volumes![1], { type: 'bind', source: '/var/lib/prometheus/node-exporter', target: '/textfile', read_only: true });
+  assert.ok(node.command!.some((c) => c.endsWith('($$|/)')), 'the regex end-of-line is written $$: Compose passes one $ to node-exporter');
+  const pgx = f.services['postgres-exporter']!;
+  assert.equal(pgx.environment, { DATA_SOURCE_URI: 'immich-postgres:5432/immich?sslmode=disable', DATA_SOURCE_USER: '${DB_USERNAME}', DATA_SOURCE_PASS: '${DB_PASSWORD}' });
+  for (const name of ['prometheus', 'grafana', 'cadvisor', 'node-exporter', 'postgres-exporter']) {
+    assert.ok(f.services[name]!.security_opt?.includes('no-new-privileges:true'), name);
+    assert.is(f.services[name]!.healthcheck!.test[0], 'CMD-SHELL', name);
+  }
 });
 
 t('Jellyfin: non-root user, media read-only, the iGPU and the host render group only when the host has it', () => {
@@ -224,7 +275,7 @@ t('every variable compose.yml interpolates is defined by the .env the role write
   for (const r of refs) assert.ok(env[r], `${r} is set in .env`);
   assert.is(env['UPLOAD_LOCATION'], '/mnt/tank/photos');
   assert.is(env['DB_DATA_LOCATION'], '/var/lib/immich-postgres');
-  assert.is(env['COMPOSE_PROFILES'], 'media,photos,proxy');
+  assert.is(env['COMPOSE_PROFILES'], 'media,photos,proxy,monitoring');
   assert.is(env['IMMICH_VERSION'], 'v3.2.4');
   assert.not.match(text, /A{32}/, 'the password is never in compose.yml');
 });

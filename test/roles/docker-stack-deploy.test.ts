@@ -17,7 +17,7 @@ import { defaults } from '../../roles/docker-stack/defaults.ts';
 import { deployDecision, type Observed } from '../../roles/docker-stack/deploy-decision.ts';
 import { deployStep, engineStep, pullStep } from '../../roles/docker-stack/deploy.ts';
 import { notReady, waitHealthy } from '../../roles/docker-stack/health.ts';
-import { wantedServices } from '../../roles/docker-stack/services.ts';
+import { DOCKER_STACK_PARTS, MONITORING_PARTS, wantedServices } from '../../roles/docker-stack/services.ts';
 import type { V } from '../../roles/docker-stack/settings.ts';
 import { publishingProblems } from '../../roles/docker-stack/verify.ts';
 import { removeTempDir, sh, tempDir } from '../helpers/steps.ts';
@@ -74,13 +74,13 @@ t('ps JSON array (Compose < 2.21, the example of the docs), empty output, and ga
 });
 
 t('converged stack: nothing to do, so a rerun reports 0 changed', async () => {
-  assert.equal(deployDecision(wantedServices(v), observed('ps-converged.jsonl')), { up: [], remove: [], notHealthy: [] });
+  assert.equal(deployDecision(wantedServices(v, DOCKER_STACK_PARTS), observed('ps-converged.jsonl')), { up: [], remove: [], notHealthy: [] });
   const step = deployStep(v);
   assert.is(await step.check(ctx, { stdout: probeOutput('ps-converged.jsonl'), code: 0 }), null);
 });
 
 t('drift: a missing, an exited, a reconfigured and a re-imaged container need up; a starting one needs waiting', () => {
-  const d = deployDecision(wantedServices(v), observed('ps-drift.jsonl'));
+  const d = deployDecision(wantedServices(v, DOCKER_STACK_PARTS), observed('ps-drift.jsonl'));
   assert.equal(d.up, ['jellyfin: configuration changed', 'immich-valkey: no container', 'immich-machine-learning: image changed', 'immich-server: exited']);
   assert.equal(d.notHealthy, [{ name: 'immich_postgres', health: 'starting' }]);
   assert.equal(d.remove, []);
@@ -90,13 +90,13 @@ t('the step says the exact commands it would run, in check mode too', async () =
   const change = await deployStep(v).check(ctx, { stdout: probeOutput('ps-drift.jsonl'), code: 0 });
   assert.is(
     change!.summary,
-    'cd /mnt/tank/appdata/compose && docker compose up -d --remove-orphans (jellyfin: configuration changed; immich-valkey: no container; immich-machine-learning: image changed; immich-server: exited); then wait up to 300s until every container is healthy: immich_postgres is starting',
+    'cd /mnt/tank/appdata/compose && docker compose up -d --remove-orphans traefik jellyfin immich-postgres immich-valkey immich-machine-learning immich-server (jellyfin: configuration changed; immich-valkey: no container; immich-machine-learning: image changed; immich-server: exited); then wait up to 300s until every container is healthy: immich_postgres is starting',
   );
 });
 
 t('a part left out of stack_profiles: its containers are stopped and removed (compose keeps them otherwise)', async () => {
   const media = { ...v, stack_profiles: ['media', 'proxy'] };
-  const d = deployDecision(wantedServices(media), observed('ps-converged.jsonl', 'config-hash-media-proxy.txt'));
+  const d = deployDecision(wantedServices(media, DOCKER_STACK_PARTS), observed('ps-converged.jsonl', 'config-hash-media-proxy.txt'));
   assert.equal(d.remove, ['immich_postgres', 'immich_valkey', 'immich_machine_learning', 'immich_server']);
   assert.equal(d.up, []);
   const change = await deployStep(media).check(ctx, { stdout: probeOutput('ps-converged.jsonl', 'config-hash-media-proxy.txt'), code: 0 });
@@ -106,12 +106,31 @@ t('a part left out of stack_profiles: its containers are stopped and removed (co
   );
 });
 
+t('the monitoring part: docker-stack neither starts nor removes its containers; the monitoring deploy starts only them', async () => {
+  const base = observed('ps-converged.jsonl');
+  const prom = { ...base.containers[0]!, name: 'prometheus', service: 'prometheus', labels: { [CONFIG_HASH_LABEL]: 'h-prom' } };
+  const withProm: Observed = { ...base, containers: [...base.containers, prom], hashes: new Map([...base.hashes, ['prometheus', 'h-prom']]) };
+  const keep = new Set(['prometheus', 'grafana', 'cadvisor', 'node-exporter', 'postgres-exporter']);
+  assert.equal(deployDecision(wantedServices(v, DOCKER_STACK_PARTS), withProm, keep), { up: [], remove: [], notHealthy: [] });
+  assert.equal(deployDecision(wantedServices(v, DOCKER_STACK_PARTS), withProm).remove, ['prometheus'], 'monitoring left out of stack_profiles: removed');
+  assert.equal(
+    wantedServices(v, MONITORING_PARTS).map((w) => w.service),
+    ['prometheus', 'grafana', 'cadvisor', 'node-exporter', 'postgres-exporter'],
+  );
+  assert.equal(wantedServices({ ...v, stack_profiles: ['media', 'monitoring'] }, MONITORING_PARTS).map((w) => w.service), ['prometheus', 'grafana', 'cadvisor', 'node-exporter'], 'postgres-exporter only with photos');
+  const monitoringDeploy = deployStep(v, undefined, MONITORING_PARTS, 'Monitoring up and healthy');
+  assert.is(monitoringDeploy.title, 'Monitoring up and healthy');
+  const change = await monitoringDeploy.check({ ...ctx, checkMode: true } as StepContext, { stdout: probeOutput('ps-converged.jsonl').replace('@@hash-rc 0', `${[...keep].map((k) => `${k} ${"0".repeat(64)}`).join('\n')}\n@@hash-rc 0`), code: 0 });
+  assert.match(change!.summary, /^cd \/mnt\/tank\/appdata\/compose && docker compose up -d --remove-orphans prometheus grafana cadvisor node-exporter postgres-exporter \(prometheus: no container/);
+  assert.not.match(change!.summary, /docker stop/, 'the other parts are kept');
+});
+
 t('.env and stack_profiles out of step: a clear error instead of a wrong decision', () => {
-  assert.throws(() => deployDecision(wantedServices(v), observed('ps-converged.jsonl', 'config-hash-media-proxy.txt')), /does not list the service immich-postgres: COMPOSE_PROFILES in the project's \.env does not match stack_profiles/);
+  assert.throws(() => deployDecision(wantedServices(v, DOCKER_STACK_PARTS), observed('ps-converged.jsonl', 'config-hash-media-proxy.txt')), /does not list the service immich-postgres: COMPOSE_PROFILES in the project's \.env does not match stack_profiles/);
 });
 
 t('a running but unhealthy container is waited for (and fails there with its logs), not recreated', async () => {
-  const d = deployDecision(wantedServices(v), observed('ps-unhealthy.jsonl'));
+  const d = deployDecision(wantedServices(v, DOCKER_STACK_PARTS), observed('ps-unhealthy.jsonl'));
   assert.equal(d, { up: [], remove: [], notHealthy: [{ name: 'immich_server', health: 'unhealthy' }] });
   const change = await deployStep(v).check(ctx, { stdout: probeOutput('ps-unhealthy.jsonl'), code: 0 });
   assert.is(change!.summary, 'wait up to 300s until every container is healthy: immich_server is unhealthy');

@@ -165,7 +165,7 @@ t('check mode on a fresh host: the files would be created, so the deploy says it
   assert.match((await check(byTitle('Compose project /'), ctx))!.summary, /^create .*\/fresh\/compose\/compose\.yml/);
   assert.is(
     (await check(byTitle('Stack up'), ctx))!.summary,
-    `cd ${v.compose_dir} && docker compose up -d --remove-orphans (after ${v.compose_dir}/.env and ${v.compose_dir}/compose.yml change: Compose recreates the services whose configuration changes); then wait up to 300s until every container is healthy`,
+    `cd ${v.compose_dir} && docker compose up -d --remove-orphans traefik jellyfin immich-postgres immich-valkey immich-machine-learning immich-server (after ${v.compose_dir}/.env and ${v.compose_dir}/compose.yml change: Compose recreates the services whose configuration changes); then wait up to 300s until every container is healthy`,
   );
 });
 
@@ -176,7 +176,7 @@ t('verify: the checks the lab runs, the password one only with Immich', () => {
     'every service of media, photos, proxy is running and healthy',
     'only Traefik publishes ports, and only 0.0.0.0:80 and :443',
     '/mnt/tank/appdata/compose/.env is mode 0600, owned by root',
-    '/mnt/tank/appdata/compose/.env selects the parts media,photos,proxy',
+    '/mnt/tank/appdata/compose/.env selects the parts media,photos,proxy,monitoring',
     'the database password is stable: two reads of .env and the running database container agree (hashes only)',
   ]);
   assert.is(dockerStack.verify!({ ...dockerStack.defaults, stack_profiles: ['media', 'proxy'] }).length, 5);

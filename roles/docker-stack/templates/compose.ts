@@ -1,6 +1,7 @@
 import type { ComposeFile, ComposeService } from '../../../lib/compose/types.ts';
 import { immichMlService, immichServerService, postgresService, valkeyService, type ImmichSettings } from './immich.ts';
 import { jellyfinService, type JellyfinSettings } from './jellyfin.ts';
+import { monitoringServices, type MonitoringSettings } from './monitoring.ts';
 import { NETWORK, PROJECT, SERVICE } from './names.ts';
 import { traefikService, type TraefikSettings } from './traefik.ts';
 
@@ -8,6 +9,7 @@ export interface StackModel {
   traefik: TraefikSettings;
   jellyfin: JellyfinSettings;
   immich: ImmichSettings;
+  monitoring: MonitoringSettings;
 }
 
 /**
@@ -22,6 +24,7 @@ export function composeFile(m: StackModel): ComposeFile {
     [SERVICE.immichMl]: immichMlService(m.immich),
     [SERVICE.valkey]: valkeyService(m.immich),
     [SERVICE.postgres]: postgresService(m.immich),
+    ...monitoringServices(m.monitoring),
   };
   return {
     name: PROJECT,
@@ -30,6 +33,7 @@ export function composeFile(m: StackModel): ComposeFile {
       [NETWORK.proxy.key]: { name: NETWORK.proxy.name },
       [NETWORK.backend.key]: { name: NETWORK.backend.name, internal: true },
       [NETWORK.egress.key]: { name: NETWORK.egress.name },
+      [NETWORK.monitoring.key]: { name: NETWORK.monitoring.name },
     },
     volumes: { 'model-cache': {} },
   };

@@ -42,7 +42,8 @@ export function jellyfinService(s: JellyfinSettings): ComposeService {
       { type: 'bind', source: s.mediaDir, target: '/media', read_only: true },
     ],
     networks: [NETWORK.proxy.key],
-    labels: traefikLabels({ name: SERVICE.jellyfin, host: jellyfinHost(s.domain), port: JELLYFIN_PORT }),
+    // /metrics (on when the monitoring role sets EnableMetrics) is for Prometheus on the proxy network, not the LAN.
+    labels: traefikLabels({ name: SERVICE.jellyfin, host: jellyfinHost(s.domain), port: JELLYFIN_PORT, hiddenPaths: ['/metrics'] }),
     // The image's own HEALTHCHECK does the same (curl is in the image); /health answers "Healthy".
     healthcheck: healthcheck(['CMD', 'curl', '-fsS', `http://localhost:${JELLYFIN_PORT}/health`], '60s'),
   };

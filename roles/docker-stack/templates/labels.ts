@@ -5,6 +5,8 @@ export interface WebRoute {
   host: string;
   /** The port the container listens on. */
   port: number;
+  /** Paths Traefik does not route (they answer 404): endpoints meant for Prometheus on the internal network only. */
+  hiddenPaths?: string[];
 }
 
 /** Defined by the traefik role in its dynamic (file provider) configuration. */
@@ -14,7 +16,7 @@ export function traefikLabels(route: WebRoute): Record<string, string> {
   const r = `traefik.http.routers.${route.name}`;
   return {
     'traefik.enable': 'true',
-    [`${r}.rule`]: `Host(\`${route.host}\`)`,
+    [`${r}.rule`]: [`Host(\`${route.host}\`)`, ...(route.hiddenPaths ?? []).map((p) => `!PathPrefix(\`${p}\`)`)].join(' && '),
     [`${r}.entrypoints`]: 'websecure',
     [`${r}.tls`]: 'true',
     [`${r}.middlewares`]: SECURITY_HEADERS_MIDDLEWARE,

@@ -10,6 +10,11 @@ export const SERVICE = {
   immichMl: 'immich-machine-learning',
   valkey: 'immich-valkey',
   postgres: 'immich-postgres',
+  prometheus: 'prometheus',
+  grafana: 'grafana',
+  cadvisor: 'cadvisor',
+  nodeExporter: 'node-exporter',
+  postgresExporter: 'postgres-exporter',
 } as const;
 export type ServiceKey = (typeof SERVICE)[keyof typeof SERVICE];
 
@@ -21,17 +26,25 @@ export const CONTAINER: Record<ServiceKey, string> = {
   'immich-machine-learning': 'immich_machine_learning',
   'immich-valkey': 'immich_valkey',
   'immich-postgres': 'immich_postgres',
+  prometheus: 'prometheus',
+  grafana: 'grafana',
+  cadvisor: 'cadvisor',
+  'node-exporter': 'node_exporter',
+  'postgres-exporter': 'postgres_exporter',
 };
 
 /**
  * proxy: Traefik and the web services it routes to. backend: internal (no route out), Immich with its database and
- * Valkey. egress: the machine-learning container alone, so it can download its models on first use.
+ * Valkey. egress: the machine-learning container alone, so it can download its models on first use. monitoring:
+ * Prometheus, Grafana and the exporters; not internal, because Prometheus scrapes the Proxmox host's node-exporter on
+ * the LAN and Grafana sends alert notifications out.
  * Engine-level names are fixed so Traefik's docker provider can name the proxy network.
  */
 export const NETWORK = {
   proxy: { key: 'proxy', name: `${PROJECT}_proxy` },
   backend: { key: 'backend', name: `${PROJECT}_backend` },
   egress: { key: 'egress', name: `${PROJECT}_egress` },
+  monitoring: { key: 'monitoring', name: `${PROJECT}_monitoring` },
 } as const;
 
 /** Variables of the project's .env that compose.yml refers to as ${NAME}. */
