@@ -23,8 +23,8 @@ const DEFAULT_NEW_FILE_MODE = '0644';
 export function file(opts: FileOptions): Step {
   const content = typeof opts.content === 'string' ? Buffer.from(opts.content) : opts.content;
   const secret = opts.secret || containsSecret(content.toString('utf8'));
-  if (secret && opts.mode !== undefined && Number.parseInt(normalizeMode(opts.mode), 8) & 0o077) {
-    throw new Error(`${opts.path} holds a secret but its mode ${normalizeMode(opts.mode)} lets others read it: use 0600 or 0640`);
+  if (secret && opts.mode !== undefined && Number.parseInt(normalizeMode(opts.mode), 8) & 0o037) {
+    throw new Error(`${opts.path} holds a secret but its mode ${normalizeMode(opts.mode)} lets others read it (or its group write it): use 0600 or 0640`);
   }
   const want: Ownership = { ...opts, mode: opts.mode ?? (secret ? '0600' : undefined) };
   const wantSha = sha256Hex(content);

@@ -26,8 +26,8 @@ const SECRET_LINE_MIN = 16;
 
 /** Like `file`, for content known only when the step runs; --check says what it will be made from when it is not made yet. */
 export function lazyFile(opts: LazyFileOptions): Step {
-  if (opts.secret && opts.mode !== undefined && Number.parseInt(normalizeMode(opts.mode), 8) & 0o077) {
-    throw new Error(`${opts.path} holds a secret but its mode ${normalizeMode(opts.mode)} lets others read it: use 0600 or 0640`);
+  if (opts.secret && opts.mode !== undefined && Number.parseInt(normalizeMode(opts.mode), 8) & 0o037) {
+    throw new Error(`${opts.path} holds a secret but its mode ${normalizeMode(opts.mode)} lets others read it (or its group write it): use 0600 or 0640`);
   }
   let latest: { content: Buffer; want: Ownership } | undefined;
   return {
