@@ -10,7 +10,7 @@ import { enabledProfiles, type Profile, type V } from './settings.ts';
 /** uid and gid of the `postgres` user in the Debian-based Postgres images (Immich's included): it owns PGDATA. */
 export const POSTGRES_UID = 999;
 
-interface NumericDirectory {
+export interface NumericDirectory {
   title: string;
   path: string;
   uid: number;
