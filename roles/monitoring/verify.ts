@@ -74,13 +74,18 @@ export function verifyMonitoring(v: MonitoringVars): VerifyCheck[] {
   const l = monitoringLayout(v.monitoring_dir);
   const jobs = (parse(prometheusYaml(v)) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
   const alerts = [...new Set(ruleGroups(v.backup_max_age_hours).groups.flatMap((g) => g.rules.map((r) => r.alert)))];
-  // Right after a converge Jellyfin may be restarting and a first scrape pending: wait up to 3 minutes for all up.
+  // Right after a converge Jellyfin may be restarting and a first scrape pending: wait up to 3 minutes until every
+  // target not allowed down has been scraped and is up (Prometheus's own query: no JSON parsing in the shell).
+  const required = jobs.filter((j) => !v.monitoring_targets_may_be_down.includes(j));
+  const selector = `{job=~"${required.join('|')}"}`;
+  const query = (q: string) => api(`/api/v1/query?query=${encodeURIComponent(q)}`);
   const targetsScript = [
     'for i in $(seq 1 36); do',
-    `  out=$(${api('/api/v1/targets?state=active')}) || { sleep 5; continue; }`,
-    `  case "$out" in *'"health":"down"'*|*'"health":"unknown"'*) sleep 5;; *) break;; esac`,
+    `  n=$(${query(`count(up${selector} == 1)`)}) || n=''`,
+    `  case "$n" in *',"${required.length}"]'*) break;; esac`,
+    '  sleep 5',
     'done',
-    'printf "%s" "$out"',
+    api('/api/v1/targets?state=active'),
   ].join('\n');
   return [
     outputMatches('Prometheus answers ready', api('/-/ready'), /Ready/),

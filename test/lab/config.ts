@@ -141,7 +141,10 @@ const servicesVm: VmSpec = {
   standinImages: true,
 };
 
-/** The stand-in images the lab builds (files/lab/standin-images), by the docker-stack role's image keys. */
+/**
+ * The images the lab builds (files/lab/standin-images), by the docker-stack role's image keys: stand-ins, except
+ * Prometheus and the two exporters, which are Debian's real programs in a minimal image.
+ */
 export const STANDIN_IMAGES: Record<string, string> = {
   traefik: 'msh-lab/traefik:standin',
   jellyfin: 'msh-lab/jellyfin:standin',
@@ -149,7 +152,21 @@ export const STANDIN_IMAGES: Record<string, string> = {
   immich_ml: 'msh-lab/immich-ml:standin',
   valkey: 'msh-lab/valkey:standin',
   postgres: 'msh-lab/postgres:standin',
+  grafana: 'msh-lab/grafana:standin',
+  cadvisor: 'msh-lab/cadvisor:standin',
+  prometheus: 'msh-lab/prometheus:debian',
+  node_exporter: 'msh-lab/node-exporter:debian',
+  postgres_exporter: 'msh-lab/postgres-exporter:debian',
 };
+
+/** Debian packages (the controller's release) whose programs the lab's Prometheus and exporter images carry. */
+export const DEBIAN_IMAGE_PACKAGES = ['prometheus', 'prometheus-node-exporter', 'prometheus-postgres-exporter'];
+
+/**
+ * Scrape jobs whose target is a stand-in (it answers its healthcheck, not /metrics): the monitoring role's verify
+ * accepts them down in the lab. Prometheus, node-exporter on both hosts and postgres-exporter are real and must be up.
+ */
+export const LAB_TARGETS_MAY_BE_DOWN = ['cadvisor', 'grafana', 'traefik', 'jellyfin', 'immich-api', 'immich-microservices'];
 
 /** Where the lab puts the stand-in for the Ubuntu cloud image on pve (the simulator reads only its qcow2 header). */
 export const CLOUD_IMAGE_STANDIN = '/var/lib/vz/template/cache/lab-cloud-image-standin.qcow2';
@@ -165,6 +182,7 @@ function servicesHost(kind = process.env.MSH_LAB_SERVICES ?? 'vm'): LabHost {
     vm_share: 'none',
     images: STANDIN_IMAGES,
     stack_pull: false,
+    monitoring_targets_may_be_down: LAB_TARGETS_MAY_BE_DOWN,
   };
   const common = { name: 'services', release: 'trixie', subnet: 2, adminUser: 'admin', inventoryVars };
   return kind === 'nspawn' ? { ...common, kind } : ({ ...common, kind, vm: servicesVm } as VmHost);

@@ -23,7 +23,7 @@ export function labInventoryText(cfg: LabConfig): string {
   for (const host of cfg.hosts) {
     lines.push(`    ${host.name}:`, '      hosts:', `        ${host.name}:`, `          ansible_host: ${hostAddress(cfg, host)}`);
     if (host.adminUser) lines.push(`          ansible_user: ${host.adminUser}`, '          ansible_become: true');
-    for (const [key, value] of Object.entries({ ...host.inventoryVars, ...vmCreateVars(cfg, host) })) lines.push(`          ${key}: ${JSON.stringify(value)}`);
+    for (const [key, value] of Object.entries({ ...host.inventoryVars, ...vmCreateVars(cfg, host), ...monitoringVars(cfg, host) })) lines.push(`          ${key}: ${JSON.stringify(value)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -33,6 +33,12 @@ function vmCreateVars(cfg: LabConfig, host: LabHost): Record<string, string> {
   const services = cfg.hosts.find((h) => h.name === 'services');
   if (!host.proxmoxSimulator || !services) return {};
   return { vm_gateway: gatewayAddress(cfg, services), vm_ssh_public_key: `${relative(cfg.repoRoot, labKeyFile(cfg))}.pub` };
+}
+
+/** Prometheus on services scrapes pve's node-exporter (installed by proxmox-host) at pve's lab address. */
+function monitoringVars(cfg: LabConfig, host: LabHost): Record<string, string> {
+  const pve = cfg.hosts.find((h) => h.proxmoxSimulator);
+  return host.name === 'services' && pve ? { pve_ip: hostAddress(cfg, pve) } : {};
 }
 
 export function writeLabInventory(cfg: LabConfig): string {

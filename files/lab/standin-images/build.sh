@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the lab's stand-in images (see README.md) in the lab's services VM, as root, from the VM's own files.
-# Usage: sh build.sh <dir with bin/>; prints one line per image tagged.
+# Builds the lab's images (see README.md) in the lab's services VM, as root, from the VM's own files and the Debian
+# packages of Prometheus and its exporters in debs/. Usage: sh build.sh <dir with bin/ and debs/>; prints one line per
+# image tagged.
 set -eu
 src=$1
 root=$(mktemp -d)
@@ -12,6 +13,15 @@ for applet in $(/bin/busybox --list); do [ -e "$root/bin/$applet" ] || ln -s bus
 # openssl and the libraries it links (the Traefik stand-in serves HTTPS with s_server).
 cp --parents /usr/bin/openssl "$root"
 for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do cp --parents -L "$lib" "$root"; done
+# The real Prometheus, promtool and exporters, from Debian's packages, with the libraries they link.
+debs=$(mktemp -d)
+for deb in "$src"/debs/*.deb; do dpkg-deb -x "$deb" "$debs"; done
+for program in prometheus promtool prometheus-node-exporter prometheus-postgres-exporter; do
+  cp "$debs/usr/bin/$program" "$root/usr/bin/$program"
+  for lib in $(ldd "$debs/usr/bin/$program" | grep -o '/[^ ]*'); do cp --parents -L "$lib" "$root"; done
+done
+rm -rf "$debs"
+mkdir -p "$root/prometheus" "$root/var/lib/grafana"
 cp "$src"/bin/* "$root/usr/bin/"
 chmod 0755 "$root"/usr/bin/*
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
@@ -22,11 +32,17 @@ tar -C "$root" -cf "$root.tar" .
 label='LABEL org.opencontainers.image.description="media-server-home lab stand-in, not the real application"'
 docker import --change 'ENV PATH=/usr/bin:/bin' --change "$label" "$root.tar" msh-lab/standin-base:latest >/dev/null
 rm -f "$root.tar"
-for pair in traefik:traefik jellyfin:jellyfin immich-server:immich immich-ml:immich-ml valkey:valkey-server postgres:postgres never-healthy:never-healthy; do
-  name=${pair%%:*} entry=${pair#*:}
+commit() { # commit <tag> <entrypoint> [<description>]
   id=$(docker create msh-lab/standin-base:latest /bin/true)
-  docker commit --change "ENTRYPOINT [\"/usr/bin/$entry\"]" --change 'CMD []' "$id" "msh-lab/$name:standin" >/dev/null
+  docker commit --change "ENTRYPOINT [\"/usr/bin/$2\"]" --change 'CMD []' \
+    --change "LABEL org.opencontainers.image.description=\"${3:-media-server-home lab stand-in, not the real application}\"" "$id" "$1" >/dev/null
   docker rm "$id" >/dev/null
-  echo "msh-lab/$name:standin"
+  echo "$1"
+}
+for pair in traefik:traefik jellyfin:jellyfin immich-server:immich immich-ml:immich-ml valkey:valkey-server postgres:postgres grafana:grafana cadvisor:cadvisor never-healthy:never-healthy; do
+  commit "msh-lab/${pair%%:*}:standin" "${pair#*:}"
+done
+for pair in prometheus:prometheus node-exporter:prometheus-node-exporter postgres-exporter:prometheus-postgres-exporter; do
+  commit "msh-lab/${pair%%:*}:debian" "${pair#*:}" "media-server-home lab image: Debian's ${pair#*:} (the real program, not the upstream image)"
 done
 docker rmi msh-lab/standin-base:latest >/dev/null
