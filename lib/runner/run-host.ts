@@ -140,10 +140,17 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
   // `when` is asked at the step itself: an earlier step may have changed the facts it reads (e.g. installed packages).
   const runnable = pr.steps.map((ps) => ps.deselected);
   let probes: Map<number, ProbeResult> | null = null;
-  const probeAll = async (from: number) => {
+  /**
+   * Probes are batched from the current step to the role's end. Right after a change only the current step is probed:
+   * in a run where step after step changes (a first converge), re-probing all the rest after each change would run the
+   * later steps' probes once per earlier step (costly where a probe runs e.g. the docker CLI); once a step reports no
+   * change, the rest is batched again.
+   */
+  let afterChange = false;
+  const probeFrom = async (from: number) => {
     const wanted = new Map<number, string>();
     pr.steps.forEach((ps, i) => {
-      if (i >= from && runnable[i] === undefined && ps.step.probe !== undefined) wanted.set(i, ps.step.probe);
+      if (i >= from && (!afterChange || i === from) && runnable[i] === undefined && ps.step.probe !== undefined) wanted.set(i, ps.step.probe);
     });
     return runProbes(conn, wanted);
   };
@@ -161,10 +168,14 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
       continue;
     }
     try {
-      probes ??= await probeAll(i);
+      probes ??= await probeFrom(i);
       const change = await step.check(ctx, probes.get(i));
       if (!change) {
         report('ok');
+        if (afterChange) {
+          afterChange = false;
+          probes = null; // only this step was probed: batch the rest
+        }
         continue;
       }
       if (settings.checkMode) {
@@ -175,6 +186,7 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
       }
       await step.apply(ctx, change);
       probes = null; // the host changed: later steps must be probed again
+      afterChange = true;
       const again = await step.check(ctx, step.probe === undefined ? undefined : (await runProbes(conn, new Map([[i, step.probe]]))).get(i));
       if (again) throw new Error(`did not converge: after applying, it still reports "${again.summary}"`);
       const fresh = (step.notify ?? []).filter((h) => !notified.has(h));

@@ -269,6 +269,21 @@ s('a no-change run probes all steps of a role in one command', async () => {
   assert.is(recap.commands, 2, 'facts + one batched probe');
 });
 
+s('a first converge probes each step once before and once after its change (not again after every earlier change)', async () => {
+  const h = harness();
+  const probed = (i: number) => join(h.dir, `probed-${i}`);
+  const steps = Array.from({ length: 6 }, (_, i) => fileStep(`s${i}`, join(h.dir, `f${i}`), `c${i}`, { probe: `echo . >> ${shq(probed(i))}; cat ${shq(join(h.dir, `f${i}`))} 2>/dev/null` }));
+  const role = defineRole({ name: 'demo', description: '', hosts: 'all', defaults: {}, docs: {}, steps: () => steps });
+  const first = await h.run(role);
+  assert.is(recapOf(first.events)[0]!.changed, 6);
+  // Every step: in the first batch, then alone once the step before it has changed, then its re-check (step 0 has no
+  // step before it). Re-batching all the rest after each change would give [2, 3, 4, 5, 6, 7].
+  const counts = steps.map((_, i) => readFileSync(probed(i), 'utf8').length / 2);
+  assert.equal(counts, [2, 3, 3, 3, 3, 3]);
+  const again = await h.run(role);
+  assert.is(recapOf(again.events)[0]!.commands, 2, 'the rerun still costs facts + one batched probe');
+});
+
 s('a failed host stops its own steps while the other hosts go on', async () => {
   const h = harness();
   const role = defineRole({
