@@ -1,3 +1,5 @@
+import { defaults as zfsDefaults } from '../zfs/defaults.ts';
+
 export const defaults = {
   lan_cidr: '192.168.1.0/24',
   ssh_root_login: 'no',
@@ -9,6 +11,9 @@ export const defaults = {
   fail2ban_maxretry: 5,
   unattended_upgrades: true,
   traefik_access_log: '/mnt/tank/appdata/traefik/logs/access.log',
+  // Role zfs's keys (same defaults): whether and to whom the Proxmox host exports the datasets over NFS.
+  zfs_share: zfsDefaults.zfs_share,
+  vm_ip: zfsDefaults.vm_ip,
 };
 
 export const docs = {
@@ -22,4 +27,9 @@ export const docs = {
   fail2ban_maxretry: { description: 'Failures before a ban.' },
   traefik_access_log: { description: "Traefik's access log on the VM, watched by Fail2ban's traefik-auth jail." },
   unattended_upgrades: { description: 'Install security updates automatically on non-Proxmox hosts (Proxmox hosts only report pending updates).' },
+  zfs_share: {
+    description:
+      'How role zfs shares the datasets with the VM (auto, virtiofs, nfs, none): when the Proxmox host exports them over NFS (nfs, or auto before Proxmox VE 8.4), its firewall lets vm_ip reach NFSv4 (TCP 2049).',
+  },
+  vm_ip: { description: 'IPv4 address of the services VM: with NFS sharing, the only address the Proxmox firewall lets reach NFS (TCP 2049).' },
 };
