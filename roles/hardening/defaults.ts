@@ -21,7 +21,10 @@ export const docs = {
   ssh_root_login: { description: 'PermitRootLogin on non-Proxmox hosts: no (default) or prohibit-password. Proxmox hosts always get prohibit-password (Proxmox needs root).' },
   ssh_allow_users: { description: 'If set, only these users may log in over SSH (AllowUsers). The connecting user must be in it.' },
   ssh_allow_groups: { description: 'If set, only members of these groups may log in over SSH (AllowGroups).' },
-  ssh_port: { description: 'The port sshd listens on (the firewall allows it from the LAN).' },
+  ssh_port: {
+    description:
+      "The port sshd already listens on (default 22). The tool never changes sshd's port: the firewall rules (UFW, the Proxmox firewall) allow SSH on this port from the LAN and Tailscale, and the lock-out check and verify expect sshd there. To use another port, move sshd yourself first, then set ssh_port (and ansible_port, the port the tool connects to) to it.",
+  },
   lockout_rollback_seconds: { description: 'After an SSH or firewall change, the host restores the previous settings after this many seconds unless a new connection succeeded.' },
   fail2ban_bantime: { description: 'How long Fail2ban bans an address (e.g. 1h, 1d).' },
   fail2ban_maxretry: { description: 'Failures before a ban.' },
