@@ -1,3 +1,5 @@
+import { defaults as traefikDefaults, docs as traefikDocs } from '../traefik/defaults.ts';
+
 /**
  * Pinned images (checked November 2026):
  * - traefik: v3.7.13, the latest v3 release on github.com/traefik/traefik/releases (≥ v3.6.1 is needed for Docker 29).
@@ -46,6 +48,12 @@ export const defaults = {
   jellyfin_uid: 1000,
   jellyfin_gid: 1000,
   traefik_log_level: 'INFO',
+  // Role traefik's keys (same defaults): with tls_mode acme-dns, Traefik's certificate resolver is static configuration,
+  // which this role renders, with the DNS provider's credentials in the project's .env.
+  tls_mode: traefikDefaults.tls_mode,
+  acme_email: traefikDefaults.acme_email,
+  acme_dns_provider: traefikDefaults.acme_dns_provider,
+  acme_dns_env: { ...traefikDefaults.acme_dns_env } as Record<string, string>,
   monitoring_dir: '/mnt/tank/appdata/monitoring',
   prometheus_data_dir: '/var/lib/prometheus-data',
   grafana_data_dir: '/var/lib/grafana-data',
@@ -58,7 +66,7 @@ export const docs = {
   domain: { description: 'The local domain: services answer at jellyfin.<domain>, photos.<domain>, traefik.<domain> (home.arpa is reserved for home networks, RFC 8375).' },
   appdata_dir: { description: 'Application data on the pool, as the VM mounts it (Jellyfin config and cache go under it).' },
   compose_dir: { description: 'Where the Compose project (compose.yml and its .env, mode 0600) lives; `docker compose` run there manages the stack. Set it too when you move appdata_dir.' },
-  traefik_dir: { description: "Traefik's files on the VM: dynamic/ (file provider), certs/ and logs/ under it." },
+  traefik_dir: { description: "Traefik's files on the VM: dynamic/ (file provider), certs/ and logs/ under it, and acme/ (acme.json, mode 0600) with tls_mode acme-dns." },
   traefik_access_log: { description: "Traefik's access log on the VM, watched by Fail2ban's traefik-auth jail." },
   media_dir: { description: 'Your films, series and music, mounted read-only into Jellyfin at /media.' },
   photos_dir: { description: "Immich's upload location (UPLOAD_LOCATION): originals, thumbnails, encoded videos." },
@@ -78,6 +86,10 @@ export const docs = {
   jellyfin_uid: { description: 'The user id Jellyfin runs as; it owns its config and cache, and must be able to read media_dir.' },
   jellyfin_gid: { description: 'The group id Jellyfin runs as.' },
   traefik_log_level: { description: "Traefik's log level: DEBUG, INFO, WARN or ERROR." },
+  tls_mode: traefikDocs.tls_mode,
+  acme_email: traefikDocs.acme_email,
+  acme_dns_provider: traefikDocs.acme_dns_provider,
+  acme_dns_env: traefikDocs.acme_dns_env,
   monitoring_dir: { description: "Prometheus's and Grafana's configuration on the pool (written by the monitoring role): prometheus/, grafana/." },
   prometheus_data_dir: { description: "Prometheus's time-series database, on the VM's own disk (a database does not belong on a network share); history is lost with the VM, the configuration is not." },
   grafana_data_dir: { description: "Grafana's database (users, preferences), on the VM's own disk; dashboards and data sources are provisioned from files and come back on every run." },

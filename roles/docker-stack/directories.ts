@@ -4,8 +4,9 @@ import type { Change, Step } from '../../lib/api/step.ts';
 import { assertOk } from '../../lib/connectors/connector.ts';
 import { shq } from '../../lib/connectors/shell.ts';
 import { directory } from '../../lib/modules/index.ts';
+import { ACME_STORAGE_FILE, acmeHostDir } from '../traefik/acme.ts';
 import { jellyfinDirs } from './model.ts';
-import { enabledProfiles, type Profile, type V } from './settings.ts';
+import { enabledProfiles, usesAcme, type Profile, type V } from './settings.ts';
 
 /** uid and gid of the `postgres` user in the Debian-based Postgres images (Immich's included): it owns PGDATA. */
 export const POSTGRES_UID = 999;
@@ -44,6 +45,31 @@ export function numericDirectory(d: NumericDirectory): Step {
   };
 }
 
+/**
+ * Traefik's ACME store: created empty at mode 0600 (Traefik fills it), and put back to 0600 when it is looser — Traefik
+ * skips the resolver, and serves its default self-signed certificate, when others may read acme.json. Its content (the
+ * ACME account key and the certificates) is never read nor changed here.
+ */
+export function acmeStorageFile(path: string, when?: Step['when']): Step {
+  const p = shq(path);
+  return {
+    title: `Traefik's ACME storage ${path} (0600)`,
+    tags: ['directories', 'tls'],
+    when,
+    probe: `if [ -f ${p} ] && [ ! -L ${p} ]; then stat -c 'file %a' ${p}; elif [ -e ${p} ] || [ -L ${p} ]; then echo other; else echo absent; fi`,
+    check(_ctx, probe): Change | null {
+      const [kind, mode] = (probe?.stdout ?? '').trim().split(' ');
+      if (kind === 'absent') return { summary: `create ${path}, empty, mode 0600 (Traefik keeps its ACME account and certificates there)` };
+      if (kind !== 'file') throw new Error(`${path} exists and is not a regular file: move it away first (Traefik makes a new one)`);
+      const have = (mode ?? '').padStart(4, '0');
+      return have === '0600' ? null : { summary: `update ${path}: mode ${have} → 0600 (Traefik refuses a looser acme.json)` };
+    },
+    async apply(ctx) {
+      assertOk(await ctx.conn.run(`if [ ! -e ${p} ]; then (umask 077 && : > ${p}); fi && chmod 0600 ${p}`), `preparing ${path}`);
+    },
+  };
+}
+
 const part = (v: V, p: Profile): Step['when'] => () => enabledProfiles(v).includes(p) || `part ${p} is not in stack_profiles`;
 
 export function directorySteps(v: V): Step[] {
@@ -65,5 +91,12 @@ export function directorySteps(v: V): Step[] {
     directory({ title: "Traefik's dynamic configuration directory", path: `${v.traefik_dir}/dynamic`, tags: ['directories'], when: proxy }),
     directory({ title: "Traefik's certificate directory", path: `${v.traefik_dir}/certs`, tags: ['directories'], when: proxy }),
     directory({ title: "Traefik's access log directory", path: dirname(v.traefik_access_log), tags: ['directories'], when: proxy }),
+    // tls_mode acme-dns only (a local-ca plan does not list them): the directory docker-stack mounts at /acme.
+    ...(usesAcme(v)
+      ? [
+          directory({ title: "Traefik's ACME directory (root, 0700)", path: acmeHostDir(v.traefik_dir), owner: 'root', group: 'root', mode: '0700', tags: ['directories', 'tls'], when: proxy }),
+          acmeStorageFile(`${acmeHostDir(v.traefik_dir)}/${ACME_STORAGE_FILE}`, proxy),
+        ]
+      : []),
   ];
 }

@@ -1,6 +1,6 @@
 import { renderCompose } from '../../lib/compose/render.ts';
 import { useGpu, type HostGpu } from './host.ts';
-import { enabledProfiles, immichVersion, stackImages, type V } from './settings.ts';
+import { acmeCredentials, enabledProfiles, immichVersion, stackImages, usesAcme, type V } from './settings.ts';
 import { composeFile, type StackModel } from './templates/compose.ts';
 import { envFile } from './templates/env.ts';
 
@@ -13,8 +13,17 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
   const img = stackImages(v);
   const jellyfinGpu = useGpu(v.jellyfin_quicksync, gpu, 'jellyfin_quicksync', host);
   const dirs = jellyfinDirs(v);
+  const acme = usesAcme(v);
   return {
-    traefik: { image: img.traefik, logLevel: v.traefik_log_level, traefikDir: v.traefik_dir, accessLog: v.traefik_access_log },
+    traefik: {
+      image: img.traefik,
+      logLevel: v.traefik_log_level,
+      traefikDir: v.traefik_dir,
+      accessLog: v.traefik_access_log,
+      ...(acme
+        ? { acme: { resolver: { email: v.acme_email, provider: v.acme_dns_provider, domain: v.domain }, credentials: acmeCredentials(v).map(([name]) => name) } }
+        : {}),
+    },
     jellyfin: {
       image: img.jellyfin,
       domain: v.domain,
@@ -24,6 +33,7 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
       cacheDir: dirs.cache,
       mediaDir: v.media_dir,
       renderGid: jellyfinGpu ? gpu.renderGid : undefined,
+      acme,
     },
     immich: {
       serverImage: img.immich_server,
@@ -32,6 +42,7 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
       postgresImage: img.postgres,
       domain: v.domain,
       gpu: useGpu(v.immich_quicksync, gpu, 'immich_quicksync', host),
+      acme,
     },
     monitoring: {
       images: { prometheus: img.prometheus, grafana: img.grafana, cadvisor: img.cadvisor, nodeExporter: img.node_exporter, postgresExporter: img.postgres_exporter },
@@ -43,6 +54,7 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
       retentionSize: v.prometheus_retention_size,
       nodeExporterAddress: v.node_exporter_services_address,
       photos: enabledProfiles(v).includes('photos'),
+      acme,
     },
   };
 }
@@ -52,5 +64,5 @@ export function renderStack(v: V, gpu: HostGpu, host: string): string {
 }
 
 export function renderEnv(v: V, dbPassword: string): string {
-  return envFile({ profiles: enabledProfiles(v), immichVersion: immichVersion(v), photosDir: v.photos_dir, immichDbDir: v.immich_db_dir, dbPassword });
+  return envFile({ profiles: enabledProfiles(v), immichVersion: immichVersion(v), photosDir: v.photos_dir, immichDbDir: v.immich_db_dir, dbPassword, acmeCredentials: acmeCredentials(v) });
 }

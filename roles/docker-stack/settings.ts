@@ -1,7 +1,9 @@
 import { isAbsolute } from 'node:path';
 import { parseIPv4 } from '../../lib/net/cidr.ts';
 import { parseImageRef, unpinnedReason } from '../../lib/compose/image-ref.ts';
+import { TLS_MODES, validateAcmeDns } from '../traefik/validate.ts';
 import { DEFAULT_IMAGES, type defaults, type ImageName } from './defaults.ts';
+import { ENV } from './templates/names.ts';
 
 export type V = typeof defaults;
 
@@ -25,6 +27,14 @@ export function enabledProfiles(v: V): Profile[] {
 /** IMMICH_VERSION: the tag the server image carries. */
 export function immichVersion(v: V): string {
   return parseImageRef(stackImages(v).immich_server).tag ?? '';
+}
+
+/** tls_mode acme-dns: Traefik gets the certificate resolver and the DNS provider's credentials. */
+export const usesAcme = (v: V) => v.tls_mode === 'acme-dns';
+
+/** With ACME, the DNS provider's credentials as [name, value] (values from the controller's .env), in inventory order. */
+export function acmeCredentials(v: V): [string, string][] {
+  return usesAcme(v) ? Object.entries(v.acme_dns_env) : [];
 }
 
 type Problem = { key: keyof V & string; message: string; fix: string } | undefined;
@@ -74,5 +84,24 @@ export function validateDockerStack(v: V): Problem {
     return { key: 'node_exporter_services_address', message: `"${v.node_exporter_services_address}" is not an IPv4 address`, fix: "docker0's address on the VM, e.g. 172.17.0.1 (ip -4 addr show docker0)" };
   }
   if (!LOG_LEVELS.includes(v.traefik_log_level)) return { key: 'traefik_log_level', message: `"${v.traefik_log_level}" is not a log level`, fix: `use one of ${LOG_LEVELS.join(', ')}` };
+  if (!TLS_MODES.includes(v.tls_mode)) return { key: 'tls_mode', message: `"${v.tls_mode}" is not a TLS mode`, fix: `use ${TLS_MODES.join(' or ')}` };
+  if (usesAcme(v)) return validateAcmeDns(v) ?? validateAcmeEnv(v);
+  return undefined;
+}
+
+/**
+ * What the project's .env adds to role traefik's checks: the credentials sit beside the project's own variables, and
+ * Compose reads COMPOSE_* and DOCKER_* variables of a .env as its own settings. Values are never quoted in messages.
+ */
+function validateAcmeEnv(v: V): Problem {
+  const own: string[] = Object.values(ENV);
+  for (const [name, value] of Object.entries(v.acme_dns_env)) {
+    if (own.includes(name) || /^(COMPOSE|DOCKER)_/.test(name)) {
+      return { key: 'acme_dns_env', message: `${name} cannot be passed to Traefik: the Compose project's .env uses that name itself (or Compose reads it as a setting)`, fix: 'use the variable names your DNS provider has in lego (go-acme.github.io/lego/dns)' };
+    }
+    if (typeof value !== 'string' || /[\n\r']/.test(value)) {
+      return { key: 'acme_dns_env', message: `the value of ${name} has a quote or a line break, which the Compose project's .env cannot hold`, fix: `check ${name} in .env` };
+    }
+  }
   return undefined;
 }

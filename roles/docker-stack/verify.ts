@@ -4,7 +4,8 @@ import { parseComposePs } from '../../lib/compose/ps.ts';
 import { notReady, psScript } from './health.ts';
 import { envPath } from './model.ts';
 import { DOCKER_STACK_PARTS, wantedServices } from './services.ts';
-import { enabledProfiles, type V } from './settings.ts';
+import { ACME_STORAGE_FILE, acmeHostDir } from '../traefik/acme.ts';
+import { acmeCredentials, enabledProfiles, usesAcme, type V } from './settings.ts';
 import { CONTAINER, SERVICE } from './templates/names.ts';
 
 /** A mapping Docker publishes, from `docker ps` Ports ("0.0.0.0:443->443/tcp", "[::]:80->80/tcp", ":::80->80/tcp"). */
@@ -78,6 +79,7 @@ export function verifyDockerStack(v: V): VerifyCheck[] {
     outputMatches(`${envPath(v)} is mode 0600, owned by root`, `stat -c '%a %U %G' ${shq(envPath(v))}`, /^600 root root$/m),
     outputMatches(`${envPath(v)} selects the parts ${profiles.join(',')}`, `grep -c ${shq(`^COMPOSE_PROFILES=${profiles.join(',')}$`)} ${shq(envPath(v))}`, /^1$/m),
   ];
+  if (profiles.includes('proxy') && usesAcme(v)) checks.push(...acmeChecks(v));
   if (profiles.includes('photos')) {
     checks.push(
       outputMatches(
@@ -88,4 +90,27 @@ export function verifyDockerStack(v: V): VerifyCheck[] {
     );
   }
   return checks;
+}
+
+/**
+ * tls_mode acme-dns: acme.json is 0600 (Traefik skips the resolver otherwise), and Traefik's container has every
+ * credential of acme_dns_env, not empty. Only the variables' names are printed, never their values.
+ */
+function acmeChecks(v: V): VerifyCheck[] {
+  const names = acmeCredentials(v).map(([name]) => name);
+  const store = `${acmeHostDir(v.traefik_dir)}/${ACME_STORAGE_FILE}`;
+  return [
+    outputMatches(`${store} is mode 0600`, `stat -c '%a' ${shq(store)}`, /^600$/m),
+    {
+      title: `Traefik's container has the DNS provider's credentials ${names.join(', ')} (names only)`,
+      // The values stay in a shell variable: only the names of the non-empty ones are printed.
+      script: `env=$(docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' ${CONTAINER[SERVICE.traefik]}) || exit 1\nprintf '%s\\n' "$env" | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=..*$/\\1/p'`,
+      expect: (r) => {
+        if (r.code !== 0) return `docker inspect ${CONTAINER[SERVICE.traefik]} failed: ${r.stderr.trim().slice(0, 200)}`;
+        const set = r.stdout.split('\n');
+        const missing = names.filter((n) => !set.includes(n));
+        return missing.length ? `not set or empty in the container: ${missing.join(', ')}` : undefined;
+      },
+    },
+  ];
 }

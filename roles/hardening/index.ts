@@ -2,7 +2,7 @@ import { defineRole } from '../../lib/api/role.ts';
 import type { Handler, Step } from '../../lib/api/step.ts';
 import { assertOk } from '../../lib/connectors/connector.ts';
 import type { Facts } from '../../lib/facts/facts.ts';
-import { ipInCidr, isCidr } from '../../lib/net/cidr.ts';
+import { ipInCidr, isCidr, parseIPv4 } from '../../lib/net/cidr.ts';
 import { dirname } from 'node:path';
 import { shq } from '../../lib/connectors/shell.ts';
 import { apt, blockInFile, command, directory, file, guardedChange, service, systemdUnit, ufw } from '../../lib/modules/index.ts';
@@ -10,7 +10,8 @@ import { defaults, docs } from './defaults.ts';
 import { jailsFile } from './jails-file.ts';
 import { jails, PROXMOX_FILTER, TRAEFIK_AUTH_FILTER } from './templates/fail2ban.ts';
 import { dockerUserRules } from './templates/docker-user.ts';
-import { CLUSTER_FW, clusterFirewall, PVE_FIREWALL_APPLY } from './templates/pve-firewall.ts';
+import { shareMethod } from '../zfs/settings.ts';
+import { CLUSTER_FW, clusterFirewall, NFS_PORT, PVE_FIREWALL_APPLY } from './templates/pve-firewall.ts';
 import { SSHD_DROP_IN, SSHD_RELOAD, SSHD_VALIDATE, sshdDropIn } from './templates/sshd.ts';
 import { AUTO_UPGRADES, PENDING_UPDATES_SCRIPT, PENDING_UPDATES_SERVICE, PENDING_UPDATES_TIMER } from './templates/upgrades.ts';
 import { verifyHardening } from './verify.ts';
@@ -66,6 +67,51 @@ function sshd(v: V, proxmox: boolean): Step {
   });
 }
 
+/** Whether this Proxmox host exports the datasets over NFS: role zfs decides it the same way (zfs_share, the PVE version). */
+export function exportsNfs(zfsShare: string, pveVersion: string): { nfs: boolean; why: string } {
+  const m = shareMethod(zfsShare, pveVersion);
+  return 'error' in m ? { nfs: false, why: m.error } : { nfs: m.method === 'nfs', why: m.why };
+}
+
+/**
+ * The Proxmox firewall (cluster.fw). Its content depends on the host's facts: with NFS sharing, the VM's address is let in
+ * on NFS (role zfs exports to it alone), so the rules are made at check time and apply writes what check compared.
+ */
+export function pveFirewall(v: V): Step {
+  const build = (nfsClient?: string) =>
+    guardedChange({
+      title: 'Firewall: Proxmox allows SSH and the web UI only from the LAN and Tailscale',
+      tags: ['firewall'],
+      when: onProxmox,
+      what: 'the Proxmox firewall',
+      // /etc/pve is Proxmox's cluster file system: it sets owner and mode itself.
+      files: [{ path: CLUSTER_FW, content: clusterFirewall({ lanCidr: v.lan_cidr, sshPort: v.ssh_port, nfsClient }) }],
+      refuse: (f) =>
+        f.sshClient && !ipInCidr(f.sshClient, v.lan_cidr) && !ipInCidr(f.sshClient, TAILSCALE_CIDR)
+          ? `its rules would not let your SSH client ${f.sshClient} in: set lan_cidr to a range that contains it`
+          : undefined,
+      activate: PVE_FIREWALL_APPLY,
+      rollbackAfterSec: v.lockout_rollback_seconds,
+    });
+  const shape = build();
+  let decided: Step | undefined;
+  return {
+    ...shape,
+    check(ctx, probe) {
+      const share = exportsNfs(v.zfs_share, ctx.facts.pveVersion);
+      if (share.nfs && v.vm_ip === '') {
+        throw new Error(`the datasets are shared over NFS (${share.why}), and vm_ip is not set: set vm_ip to the services VM's address, the only one the firewall lets reach NFS (TCP ${NFS_PORT})`);
+      }
+      decided = build(share.nfs ? v.vm_ip : undefined);
+      if (share.nfs) ctx.log(`NFS (TCP ${NFS_PORT}) open to ${v.vm_ip}: ${share.why}`);
+      return decided.check(ctx, probe);
+    },
+    apply(ctx, change) {
+      return (decided ?? shape).apply(ctx, change);
+    },
+  };
+}
+
 export const hardening = defineRole({
   name: 'hardening',
   description: 'SSH keys only, firewall (UFW or the Proxmox firewall), Fail2ban, security updates',
@@ -78,6 +124,7 @@ export const hardening = defineRole({
       return { key: 'ssh_root_login', message: `"${v.ssh_root_login}" is not allowed`, fix: 'use no or prohibit-password (never yes: passwords are off)' };
     }
     if (!/^\d+[smhdw]?$/.test(v.fail2ban_bantime)) return { key: 'fail2ban_bantime', message: `"${v.fail2ban_bantime}" is not a duration`, fix: 'e.g. 10m, 1h, 1d' };
+    if (v.vm_ip !== '' && parseIPv4(v.vm_ip) === undefined) return { key: 'vm_ip', message: `"${v.vm_ip}" is not an IPv4 address`, fix: "the services VM's address, e.g. 192.168.1.20" };
     return undefined;
   },
   steps: (v) => [
@@ -112,20 +159,7 @@ export const hardening = defineRole({
       notify: ['reload ufw'],
     }),
     directory({ title: 'Proxmox firewall directory', path: '/etc/pve/firewall', tags: ['firewall'], when: onProxmox }),
-    guardedChange({
-      title: 'Firewall: Proxmox allows SSH and the web UI only from the LAN and Tailscale',
-      tags: ['firewall'],
-      when: onProxmox,
-      what: 'the Proxmox firewall',
-      // /etc/pve is Proxmox's cluster file system: it sets owner and mode itself.
-      files: [{ path: CLUSTER_FW, content: clusterFirewall({ lanCidr: v.lan_cidr, sshPort: v.ssh_port }) }],
-      refuse: (f) =>
-        f.sshClient && !ipInCidr(f.sshClient, v.lan_cidr) && !ipInCidr(f.sshClient, TAILSCALE_CIDR)
-          ? `its rules would not let your SSH client ${f.sshClient} in: set lan_cidr to a range that contains it`
-          : undefined,
-      activate: PVE_FIREWALL_APPLY,
-      rollbackAfterSec: v.lockout_rollback_seconds,
-    }),
+    pveFirewall(v),
     // Fail2ban will not start a jail whose log is missing, and Traefik writes it only once deployed.
     command({ title: "Traefik's access log exists for Fail2ban", tags: ['fail2ban'], run: `mkdir -p ${shq(dirname(v.traefik_access_log))} && touch ${shq(v.traefik_access_log)}`, creates: v.traefik_access_log, when: notProxmox }),
     file({ title: 'Fail2ban filter for Traefik logins', tags: ['fail2ban'], path: '/etc/fail2ban/filter.d/traefik-auth.conf', content: TRAEFIK_AUTH_FILTER, when: notProxmox, mode: '0644', notify: ['reload fail2ban'] }),

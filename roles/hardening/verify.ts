@@ -1,5 +1,7 @@
 import { fileContains, outputMatches, serviceActive, type VerifyCheck } from '../../lib/api/verify.ts';
+import { shq } from '../../lib/connectors/shell.ts';
 import type { defaults } from './defaults.ts';
+import { CLUSTER_FW, NFS_PORT } from './templates/pve-firewall.ts';
 
 const PROXMOX = { script: 'command -v pveversion >/dev/null', reason: 'not a Proxmox VE host' };
 const NOT_PROXMOX = { script: '! command -v pveversion >/dev/null', reason: 'Proxmox VE host' };
@@ -32,6 +34,7 @@ export function verifyHardening(v: typeof defaults): VerifyCheck[] {
     },
     { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 8006`), skipUnless: PROXMOX },
     { ...fileContains('/etc/pve/firewall/cluster.fw', `IN ACCEPT -source ${v.lan_cidr} -p tcp -dport 9100`), skipUnless: PROXMOX },
+    ...nfsRule(v),
     serviceActive('fail2ban'),
     outputMatches('the sshd jail is up', 'fail2ban-client status sshd', /Status for the jail: sshd/),
     { ...outputMatches('the Traefik login jail is up', 'fail2ban-client status traefik-auth', /Status for the jail: traefik-auth/), skipUnless: NOT_PROXMOX },
@@ -48,5 +51,26 @@ export function verifyHardening(v: typeof defaults): VerifyCheck[] {
     { ...outputMatches('unattended security upgrades are on', 'apt-config dump | grep -E "APT::Periodic::Unattended-Upgrade"', /"1"/), skipUnless: NOT_PROXMOX },
     { ...outputMatches('the hypervisor is never upgraded unattended', "dpkg-query -W -f='${db:Status-Abbrev}' unattended-upgrades 2>/dev/null || echo none", /^(none|un|rc)/), skipUnless: PROXMOX },
     { ...outputMatches('pending updates are counted for Prometheus', 'systemctl start msh-apt-pending.service && cat /var/lib/prometheus/node-exporter/apt-pending.prom', /apt_upgrades_pending\{kind="all"\} \d+/), skipUnless: PROXMOX },
+  ];
+}
+
+/**
+ * With NFS sharing (role zfs exports the datasets to vm_ip, in /etc/exports), the Proxmox firewall lets the VM, and only
+ * the VM, reach NFSv4: the export alone is not enough while the firewall drops incoming traffic by default.
+ */
+function nfsRule(v: typeof defaults): VerifyCheck[] {
+  if (v.vm_ip === '') return [];
+  const exported = { script: `command -v pveversion >/dev/null && grep -qsF -- ${shq(` ${v.vm_ip}(`)} /etc/exports`, reason: `no NFS export to ${v.vm_ip} on this host (the datasets are not shared over NFS)` };
+  return [
+    {
+      title: `${CLUSTER_FW} admits NFS (TCP ${NFS_PORT}) from ${v.vm_ip} alone`,
+      script: `cat ${shq(CLUSTER_FW)}`,
+      skipUnless: exported,
+      expect: (r) => {
+        if (r.code !== 0) return `cannot read ${CLUSTER_FW}: ${r.stderr.trim()}`;
+        const sources = r.stdout.split('\n').filter((l) => new RegExp(`^IN ACCEPT .*-dport ${NFS_PORT}\\b`).test(l)).map((l) => /-source (\S+)/.exec(l)?.[1] ?? 'any address');
+        return sources.length === 1 && sources[0] === v.vm_ip ? undefined : `NFS rules for ${sources.join(', ') || 'nobody'}`;
+      },
+    },
   ];
 }

@@ -30,11 +30,15 @@ export function validateTraefik(v: TraefikVars): Invalid {
     };
   }
   if (v.vm_ip !== '' && parseIPv4(v.vm_ip) === undefined) return { key: 'vm_ip', message: `"${v.vm_ip}" is not an IPv4 address`, fix: 'write the address alone, e.g. 192.168.1.20' };
-  if (v.tls_mode === 'acme-dns') return validateAcme(v);
+  if (v.tls_mode === 'acme-dns') return validateAcmeDns(v);
   return undefined;
 }
 
-function validateAcme(v: TraefikVars): Invalid {
+/** The variables of tls_mode acme-dns; role docker-stack reads them too (it configures Traefik's resolver). */
+export type AcmeVars = Pick<TraefikVars, 'domain' | 'acme_email' | 'acme_dns_provider' | 'acme_dns_env'>;
+
+/** The checks of tls_mode acme-dns, shared with role docker-stack. */
+export function validateAcmeDns(v: AcmeVars): { key: keyof AcmeVars; message: string; fix: string } | undefined {
   const tld = v.domain.split('.').pop()!;
   if (PRIVATE_TLDS.includes(tld) || !v.domain.includes('.')) {
     return { key: 'domain', message: `no public CA issues certificates for ${v.domain}, so tls_mode acme-dns cannot work with it`, fix: 'set domain to a domain you own (e.g. home.example.com), or use tls_mode local-ca' };

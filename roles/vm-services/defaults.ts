@@ -92,7 +92,10 @@ export const createDocs = {
   vm_image_dir: { description: 'Directory on the Proxmox host where the image is kept, downloaded once (default /var/lib/vz/template/iso, storage local\'s ISO folder).' },
   vm_boot_timeout_seconds: { description: 'How long to wait for SSH on the new VM to answer (default 300).' },
   igpu_mode: { description: 'How the Proxmox host offers the iGPU (see role proxmox-host); vm_igpu auto follows it.' },
-  ssh_port: { description: 'The port sshd listens on (see role hardening); the wait for the VM\'s SSH accepts it or 22.' },
+  ssh_port: {
+    description:
+      "The port sshd already listens on (default 22; see role hardening, which allows it through the firewall but never changes sshd's port); the wait for the new VM's SSH accepts it or 22, where a fresh cloud image's sshd listens.",
+  },
 };
 
 /** Role vm-services (group services). */

@@ -12,7 +12,7 @@ export const openPorts = (stdout: string): number[] => [...stdout.matchAll(/^ope
 export interface WaitSettings {
   vmid: number;
   ip: string;
-  /** sshd's port: ssh_port, and 22 (a fresh cloud image listens there until role hardening moves it). */
+  /** sshd's port: ssh_port, and 22 (where a fresh cloud image's sshd listens; no role moves it, you may have). */
   ports: number[];
   timeoutSec: number;
   /** Pause between tries (shorter in tests). */

@@ -43,5 +43,5 @@ export const docs = {
   zfs_arc_max: { description: 'Upper limit of ZFS\'s read cache (ARC): auto (25% of RAM, at most 4 GiB) or a size such as 2G or 3072M.' },
   zfs_zed_email: { description: 'Mail ZFS events (a failing disk, finished scrubs) to this address through the ZFS event daemon; empty: leave zed.rc as the package ships it.' },
   zfs_share: { description: 'How the datasets reach the VM: auto (virtiofs directory mappings on Proxmox VE 8.4 and later, NFS before), virtiofs, nfs, or none.' },
-  vm_ip: { description: 'IPv4 address of the services VM: the only client of the NFS exports (needed when the datasets are shared over NFS).' },
+  vm_ip: { description: 'IPv4 address of the services VM: the only client of the NFS exports (needed when the datasets are shared over NFS), and the only address role hardening lets through the Proxmox firewall to NFS (TCP 2049).' },
 };

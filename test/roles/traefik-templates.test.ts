@@ -50,7 +50,8 @@ t('dashboard.yml: traefik.<domain> to api@internal on websecure with TLS, basic 
       },
     },
   });
-  assert.equal(parse(dashboardYaml({ domain: 'example.com', acme: true })).http.routers.dashboard.tls, { certResolver: 'acme' });
+  // A router's own tls replaces the entry point's: the dashboard names the resolver and the same wildcard certificate.
+  assert.equal(parse(dashboardYaml({ domain: 'example.com', acme: true })).http.routers.dashboard.tls, { certResolver: 'acme', domains: [{ main: 'example.com', sans: ['*.example.com'] }] });
   assert.not.match(dashboardYaml({ domain: 'home.arpa', acme: false }), /insecure/);
 });
 

@@ -20,6 +20,8 @@ export interface ImmichSettings {
   domain: string;
   /** Pass the host's /dev/dri for hardware transcoding (Immich's "quicksync" hwaccel), and to an -openvino ML image. */
   gpu: boolean;
+  /** tls_mode acme-dns: the router asks Traefik's ACME resolver for the certificate of the domain and *.domain. */
+  acme?: boolean;
 }
 
 /** The database connection every Immich process needs; the password comes from the .env only. */
@@ -50,7 +52,7 @@ export function immichServerService(s: ImmichSettings): ComposeService {
     ],
     // proxy: reached by Traefik; backend: reaches its database, Valkey and machine learning.
     networks: [NETWORK.proxy.key, NETWORK.backend.key],
-    labels: traefikLabels({ name: 'immich', host: photosHost(s.domain), port: IMMICH_PORT }),
+    labels: traefikLabels({ name: 'immich', host: photosHost(s.domain), port: IMMICH_PORT, acmeDomain: s.acme ? s.domain : undefined }),
     depends_on: { [SERVICE.postgres]: { condition: 'service_healthy' }, [SERVICE.valkey]: { condition: 'service_healthy' } },
     // The image's own HEALTHCHECK: immich-healthcheck asks http://localhost:2283/api/server/ping for {"res":"pong"}.
     healthcheck: healthcheck(['CMD', 'immich-healthcheck'], '120s'),

@@ -16,6 +16,8 @@ export interface JellyfinSettings {
   mediaDir: string;
   /** The GID of the host's render group when Jellyfin gets the iGPU; undefined: no iGPU. */
   renderGid: number | undefined;
+  /** tls_mode acme-dns: the router asks Traefik's ACME resolver for the certificate of the domain and *.domain. */
+  acme?: boolean;
 }
 
 export const jellyfinHost = (domain: string) => `jellyfin.${domain}`;
@@ -43,7 +45,7 @@ export function jellyfinService(s: JellyfinSettings): ComposeService {
     ],
     networks: [NETWORK.proxy.key],
     // /metrics (on when the monitoring role sets EnableMetrics) is for Prometheus on the proxy network, not the LAN.
-    labels: traefikLabels({ name: SERVICE.jellyfin, host: jellyfinHost(s.domain), port: JELLYFIN_PORT, hiddenPaths: ['/metrics'] }),
+    labels: traefikLabels({ name: SERVICE.jellyfin, host: jellyfinHost(s.domain), port: JELLYFIN_PORT, hiddenPaths: ['/metrics'], acmeDomain: s.acme ? s.domain : undefined }),
     // The image's own HEALTHCHECK does the same (curl is in the image); /health answers "Healthy".
     healthcheck: healthcheck(['CMD', 'curl', '-fsS', `http://localhost:${JELLYFIN_PORT}/health`], '60s'),
   };

@@ -1,3 +1,5 @@
+import { acmeRouterTls } from '../../traefik/acme.ts';
+
 /** The Traefik labels that publish one web service at https://<host>, through the file provider's security headers. */
 export interface WebRoute {
   /** Router and service name in Traefik (one per web service). */
@@ -7,6 +9,11 @@ export interface WebRoute {
   port: number;
   /** Paths Traefik does not route (they answer 404): endpoints meant for Prometheus on the internal network only. */
   hiddenPaths?: string[];
+  /**
+   * tls_mode acme-dns: the domain whose certificate (the domain and *.domain) the router asks Traefik's ACME resolver
+   * for. Absent: the router serves the certificate of the file provider's tls.yml (local CA).
+   */
+  acmeDomain?: string;
 }
 
 /** Defined by the traefik role in its dynamic (file provider) configuration. */
@@ -19,8 +26,23 @@ export function traefikLabels(route: WebRoute): Record<string, string> {
     [`${r}.rule`]: [`Host(\`${route.host}\`)`, ...(route.hiddenPaths ?? []).map((p) => `!PathPrefix(\`${p}\`)`)].join(' && '),
     [`${r}.entrypoints`]: 'websecure',
     [`${r}.tls`]: 'true',
+    ...(route.acmeDomain === undefined ? {} : acmeLabels(r, route.acmeDomain)),
     [`${r}.middlewares`]: SECURITY_HEADERS_MIDDLEWARE,
     [`${r}.service`]: route.name,
     [`traefik.http.services.${route.name}.loadbalancer.server.port`]: String(route.port),
+  };
+}
+
+/** The router's tls.certresolver and tls.domains as labels (a router's own TLS replaces the entry point's). */
+function acmeLabels(router: string, domain: string): Record<string, string> {
+  const tls = acmeRouterTls(domain);
+  return {
+    [`${router}.tls.certresolver`]: tls.certResolver,
+    ...Object.fromEntries(
+      tls.domains.flatMap((d, i) => [
+        [`${router}.tls.domains[${i}].main`, d.main],
+        [`${router}.tls.domains[${i}].sans`, d.sans.join(',')],
+      ]),
+    ),
   };
 }

@@ -65,6 +65,8 @@ export interface MonitoringSettings {
   nodeExporterAddress: string;
   /** The photos part is on: Immich's database exists, so postgres-exporter has something to watch. */
   photos: boolean;
+  /** tls_mode acme-dns: the router asks Traefik's ACME resolver for the certificate of the domain and *.domain. */
+  acme?: boolean;
 }
 
 const PROFILE = ['monitoring'];
@@ -116,7 +118,7 @@ export function grafanaService(s: MonitoringSettings): ComposeService {
       { type: 'bind', source: s.grafanaDataDir, target: IN_CONTAINER.grafanaData },
     ],
     networks: [NETWORK.proxy.key, NETWORK.monitoring.key],
-    labels: traefikLabels({ name: SERVICE.grafana, host: grafanaHost(s.domain), port: GRAFANA_PORT }),
+    labels: traefikLabels({ name: SERVICE.grafana, host: grafanaHost(s.domain), port: GRAFANA_PORT, acmeDomain: s.acme ? s.domain : undefined }),
     security_opt: ['no-new-privileges:true'],
     healthcheck: wget(`http://127.0.0.1:${GRAFANA_PORT}/api/health`),
   };

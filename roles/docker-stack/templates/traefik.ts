@@ -1,5 +1,7 @@
 import { basename, dirname } from 'node:path';
+import { envRef } from '../../../lib/compose/render.ts';
 import type { ComposeService } from '../../../lib/compose/types.ts';
+import { ACME_STORAGE_DIR, acmeHostDir, acmeStaticArgs, type AcmeDnsSettings } from '../../traefik/acme.ts';
 import { COMMON, healthcheck } from './common.ts';
 import { CONTAINER, NETWORK, SERVICE, TRAEFIK_PATHS } from './names.ts';
 
@@ -34,6 +36,11 @@ export interface TraefikSettings {
   logLevel: string;
   traefikDir: string;
   accessLog: string;
+  /**
+   * tls_mode acme-dns: the certificate resolver (role traefik's acmeStaticArgs), and the names of the DNS provider's
+   * credentials, which the container gets as ${NAME} from the project's .env (their values are never in compose.yml).
+   */
+  acme?: { resolver: AcmeDnsSettings; credentials: string[] };
 }
 
 export function traefikStaticConfig(s: TraefikSettings): TraefikStaticConfig {
@@ -77,7 +84,8 @@ export function traefikService(s: TraefikSettings): ComposeService {
     container_name: CONTAINER[SERVICE.traefik],
     profiles: ['proxy'],
     ...COMMON,
-    command: traefikArgs(traefikStaticConfig(s)),
+    command: [...traefikArgs(traefikStaticConfig(s)), ...(s.acme ? acmeStaticArgs(s.acme.resolver) : [])],
+    ...(s.acme ? { environment: Object.fromEntries(s.acme.credentials.map((name) => [name, envRef(name)])) } : {}),
     ports: [
       { target: 80, published: '80', protocol: 'tcp' },
       { target: 443, published: '443', protocol: 'tcp' },
@@ -89,6 +97,8 @@ export function traefikService(s: TraefikSettings): ComposeService {
       { type: 'bind', source: `${s.traefikDir}/certs`, target: TRAEFIK_PATHS.certs, read_only: true },
       // The host side is where Fail2ban reads the log (traefik_access_log).
       { type: 'bind', source: dirname(s.accessLog), target: TRAEFIK_PATHS.logs },
+      // ACME's account and certificates (acme.json, 0600), kept across restarts so Traefik does not ask again.
+      ...(s.acme ? [{ type: 'bind' as const, source: acmeHostDir(s.traefikDir), target: ACME_STORAGE_DIR }] : []),
     ],
     networks: [NETWORK.proxy.key],
     security_opt: ['no-new-privileges:true'],

@@ -1,9 +1,10 @@
-import { ACME_RESOLVER, DASHBOARD_AUTH, fqdn, HTTPS_ENTRYPOINT, SECURITY_HEADERS } from '../names.ts';
+import { acmeRouterTls } from '../acme.ts';
+import { DASHBOARD_AUTH, fqdn, HTTPS_ENTRYPOINT, SECURITY_HEADERS } from '../names.ts';
 import { renderDynamic } from './dynamic-config.ts';
 
 export interface DashboardSettings {
   domain: string;
-  /** With ACME the router asks the resolver for its certificate; with the local CA, tls.yml's certificate serves it. */
+  /** With ACME the router asks the resolver for the wildcard certificate; with the local CA, tls.yml's certificate serves it. */
   acme: boolean;
 }
 
@@ -20,7 +21,7 @@ export function dashboardYaml(s: DashboardSettings): string {
           entryPoints: [HTTPS_ENTRYPOINT],
           service: 'api@internal',
           middlewares: [DASHBOARD_AUTH, SECURITY_HEADERS],
-          tls: s.acme ? { certResolver: ACME_RESOLVER } : {},
+          tls: s.acme ? acmeRouterTls(s.domain) : {},
         },
       },
     },

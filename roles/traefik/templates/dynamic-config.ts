@@ -44,7 +44,7 @@ export interface Router {
   entryPoints: string[];
   service: string;
   middlewares?: string[];
-  tls: { certResolver?: string; options?: string };
+  tls: { certResolver?: string; options?: string; domains?: { main: string; sans?: string[] }[] };
 }
 
 export interface DynamicConfig {
