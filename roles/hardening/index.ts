@@ -6,6 +6,7 @@ import { ipInCidr, isCidr, parseIPv4 } from '../../lib/net/cidr.ts';
 import { dirname } from 'node:path';
 import { shq } from '../../lib/connectors/shell.ts';
 import { apt, blockInFile, command, directory, file, guardedChange, service, systemdUnit, ufw } from '../../lib/modules/index.ts';
+import { ufwAllowRules } from './ufw-rules.ts';
 import { defaults, docs } from './defaults.ts';
 import { jailsFile } from './jails-file.ts';
 import { jails, PROXMOX_FILTER, TRAEFIK_AUTH_FILTER } from './templates/fail2ban.ts';
@@ -137,15 +138,7 @@ export const hardening = defineRole({
       title: 'Firewall: UFW allows only the LAN and Tailscale',
       tags: ['firewall'],
       when: notProxmox,
-      rules: [
-        { from: v.lan_cidr, port: String(v.ssh_port), proto: 'tcp' },
-        { from: v.lan_cidr, port: '80,443', proto: 'tcp' },
-        { on: 'tailscale0' },
-        { port: '41641', proto: 'udp' },
-        // node-exporter of the monitoring part runs in the host's network on docker0's address; Prometheus reaches it
-        // from its container network (Docker's default address pools are in 172.16.0.0/12, as in the DOCKER-USER rules).
-        { from: '172.16.0.0/12', port: '9100', proto: 'tcp' },
-      ],
+      rules: ufwAllowRules(v),
       sshPort: v.ssh_port,
       rollbackAfterSec: v.lockout_rollback_seconds,
     }),

@@ -1,6 +1,8 @@
 import { fileContains, outputMatches, serviceActive, type VerifyCheck } from '../../lib/api/verify.ts';
 import { shq } from '../../lib/connectors/shell.ts';
+import { ufwRuleWords } from '../../lib/modules/ufw.ts';
 import type { defaults } from './defaults.ts';
+import { ufwAllowRules } from './ufw-rules.ts';
 import { CLUSTER_FW, NFS_PORT } from './templates/pve-firewall.ts';
 
 const PROXMOX = { script: 'command -v pveversion >/dev/null', reason: 'not a Proxmox VE host' };
@@ -23,12 +25,7 @@ export function verifyHardening(v: typeof defaults): VerifyCheck[] {
       skipUnless: NOT_PROXMOX,
       expect: (r) => {
         const rules = r.stdout.split('\n').filter((l) => l.startsWith('ufw ')).sort();
-        const want = [
-          `ufw allow from ${v.lan_cidr} to any port ${v.ssh_port} proto tcp`,
-          `ufw allow from ${v.lan_cidr} to any port 80,443 proto tcp`,
-          'ufw allow in on tailscale0',
-          'ufw allow 41641/udp',
-        ].sort();
+        const want = ufwAllowRules(v).map((rule) => `ufw ${ufwRuleWords(rule)}`).sort();
         return JSON.stringify(rules) === JSON.stringify(want) ? undefined : `rules are ${JSON.stringify(rules)}`;
       },
     },
