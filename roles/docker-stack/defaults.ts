@@ -43,6 +43,7 @@ export const defaults = {
   stack_profiles: ['media', 'photos', 'proxy', 'monitoring'] as string[],
   stack_pull: true,
   stack_health_timeout_seconds: 300,
+  stack_healthcheck_interval_seconds: 30,
   jellyfin_quicksync: 'auto',
   immich_quicksync: 'auto',
   jellyfin_uid: 1000,
@@ -80,6 +81,10 @@ export const docs = {
       'Parts of the stack that run: media (Jellyfin), photos (Immich), proxy (Traefik), monitoring (Prometheus, Grafana and the exporters; started by the monitoring role once their configuration is written). Written to the .env as COMPOSE_PROFILES.',
   },
   stack_pull: { description: 'Pull missing images before starting the stack (false: the images must already be on the host, e.g. loaded with docker load).' },
+  stack_healthcheck_interval_seconds: {
+    description:
+      "How often Docker runs each container's healthcheck (while a container starts: every sixth of that, at least 5 s). Each check starts a process in the container: raise it on a slow machine (the lab's emulated VM uses 120).",
+  },
   stack_health_timeout_seconds: { description: 'How long a deploy waits for every container to report healthy before it fails, naming the container and showing its last log lines.' },
   jellyfin_quicksync: { description: 'Give Jellyfin the iGPU (/dev/dri/renderD128) for hardware transcoding: auto (when the VM has it), true (fail without it) or false.' },
   immich_quicksync: { description: 'Give Immich the iGPU (/dev/dri) for hardware video transcoding (and to an -openvino machine-learning image): auto, true or false.' },

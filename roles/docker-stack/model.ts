@@ -56,6 +56,7 @@ export function stackModel(v: V, gpu: HostGpu, host: string): StackModel {
       photos: enabledProfiles(v).includes('photos'),
       acme,
     },
+    healthcheckIntervalSeconds: v.stack_healthcheck_interval_seconds,
   };
 }
 

@@ -70,6 +70,9 @@ export function validateDockerStack(v: V): Problem {
   if (!Number.isInteger(v.stack_health_timeout_seconds) || v.stack_health_timeout_seconds < 10) {
     return { key: 'stack_health_timeout_seconds', message: `${v.stack_health_timeout_seconds} is too short`, fix: 'a whole number of seconds, at least 10 (default 300)' };
   }
+  if (!Number.isInteger(v.stack_healthcheck_interval_seconds) || v.stack_healthcheck_interval_seconds < 10 || v.stack_healthcheck_interval_seconds > 3600) {
+    return { key: 'stack_healthcheck_interval_seconds', message: `${v.stack_healthcheck_interval_seconds} is out of range`, fix: 'a whole number of seconds from 10 to 3600 (default 30)' };
+  }
   for (const key of ['jellyfin_uid', 'jellyfin_gid'] as const) {
     if (!Number.isInteger(v[key]) || v[key] < 0) return { key, message: `${v[key]} is not a user or group id`, fix: 'a whole number, e.g. 1000' };
   }

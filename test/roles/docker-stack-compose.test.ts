@@ -289,6 +289,16 @@ t('rendering refuses a stray $ (Compose would interpolate it) and keeps ${NAME} 
   assert.equal(referencedVariables('a ${A} b $B c $$C d ${D:-x}'), ['A', 'B', 'D']);
 });
 
+t('healthchecks: every 30 s (5 s while starting) by default; stack_healthcheck_interval_seconds paces them all', () => {
+  const checks = (v: V) => Object.values((parse(renderStack(v, NO_GPU, 'services')) as ComposeFile).services).map((s) => s.healthcheck).filter((h) => h !== undefined);
+  const byDefault = checks({ ...defaults });
+  assert.ok(byDefault.length >= 10, 'every service of the stack has a healthcheck');
+  assert.ok(byDefault.every((h) => h.interval === '30s' && h.start_interval === '5s'));
+  const slow = checks({ ...defaults, stack_healthcheck_interval_seconds: 120 });
+  assert.ok(slow.every((h) => h.interval === '120s' && h.start_interval === '20s' && h.timeout === '10s'));
+  assert.equal(slow.map((h) => h.test), byDefault.map((h) => h.test), 'only the pace changes');
+});
+
 t('image references: pinned means a tag other than latest, or a digest', () => {
   assert.equal(parseImageRef('registry.local:5000/team/app:1.2@sha256:' + 'a'.repeat(64)), { repository: 'registry.local:5000/team/app', tag: '1.2', digest: 'sha256:' + 'a'.repeat(64) });
   assert.equal(parseImageRef('registry.local:5000/app'), { repository: 'registry.local:5000/app', tag: undefined, digest: undefined }, 'a registry port is not a tag');

@@ -1,5 +1,11 @@
 import type { ComposeHealthcheck, ComposeService } from '../../../lib/compose/types.ts';
 
+/** Every healthcheck of these services run every `seconds` (and every sixth of it, at least 5 s, while starting). */
+export function pacedHealthchecks(services: Record<string, ComposeService>, seconds: number): Record<string, ComposeService> {
+  const paced = { interval: `${seconds}s`, start_interval: `${Math.max(5, Math.round(seconds / 6))}s` };
+  return Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.healthcheck ? { ...s, healthcheck: { ...s.healthcheck, ...paced } } : s]));
+}
+
 /** What every service gets: restart unless stopped by hand, and rotated logs (json-file keeps `docker logs` working). */
 export const COMMON: Pick<ComposeService, 'restart' | 'logging'> = {
   restart: 'unless-stopped',

@@ -1,4 +1,5 @@
 import type { ComposeFile, ComposeService } from '../../../lib/compose/types.ts';
+import { pacedHealthchecks } from './common.ts';
 import { immichMlService, immichServerService, postgresService, valkeyService, type ImmichSettings } from './immich.ts';
 import { jellyfinService, type JellyfinSettings } from './jellyfin.ts';
 import { monitoringServices, type MonitoringSettings } from './monitoring.ts';
@@ -10,6 +11,7 @@ export interface StackModel {
   jellyfin: JellyfinSettings;
   immich: ImmichSettings;
   monitoring: MonitoringSettings;
+  healthcheckIntervalSeconds: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface StackModel {
  * `docker compose up -d` in the project directory does what the role does.
  */
 export function composeFile(m: StackModel): ComposeFile {
-  const services: Record<string, ComposeService> = {
+  const services: Record<string, ComposeService> = pacedHealthchecks({
     [SERVICE.traefik]: traefikService(m.traefik),
     [SERVICE.jellyfin]: jellyfinService(m.jellyfin),
     [SERVICE.immichServer]: immichServerService(m.immich),
@@ -25,7 +27,7 @@ export function composeFile(m: StackModel): ComposeFile {
     [SERVICE.valkey]: valkeyService(m.immich),
     [SERVICE.postgres]: postgresService(m.immich),
     ...monitoringServices(m.monitoring),
-  };
+  }, m.healthcheckIntervalSeconds);
   return {
     name: PROJECT,
     services,
