@@ -130,7 +130,8 @@ function pveHost(kind = process.env.MSH_LAB_PVE ?? 'vm'): LabHost {
 
 /** services plays the Ubuntu VM: Debian 13 has Docker 26 and Compose v2; Docker needs a real kernel, so a VM. */
 const servicesVm: VmSpec = {
-  memoryMiB: 2048,
+  // 2 GiB ran into memory pressure (journald flushing, SSH timing out) once the monitoring part joined the stack.
+  memoryMiB: 3072,
   cpus: 2,
   rootGiB: 8,
   components: ['main'],

@@ -183,7 +183,9 @@ export function postgresExporterService(s: MonitoringSettings): ComposeService {
     profiles: PROFILE,
     ...COMMON,
     environment: {
-      DATA_SOURCE_URI: `${SERVICE.postgres}:5432/${DB_DATABASE_NAME}?sslmode=disable`,
+      // connect_timeout: a database that does not answer makes /metrics report pg_up 0 at once instead of hanging
+      // (and with it the healthcheck and Prometheus's scrape).
+      DATA_SOURCE_URI: `${SERVICE.postgres}:5432/${DB_DATABASE_NAME}?sslmode=disable&connect_timeout=5`,
       DATA_SOURCE_USER: envRef(ENV.dbUsername),
       DATA_SOURCE_PASS: envRef(ENV.dbPassword),
     },
