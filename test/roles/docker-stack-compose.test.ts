@@ -209,7 +209,7 @@ t('monitoring: pinned images, data on the VM disk, configuration read-only, rete
   assert.equal(node.volumes![1], { type: 'bind', source: '/var/lib/prometheus/node-exporter', target: '/textfile', read_only: true });
   assert.ok(node.command!.some((c) => c.endsWith('($$|/)')), 'the regex end-of-line is written $$: Compose passes one $ to node-exporter');
   const pgx = f.services['postgres-exporter']!;
-  assert.equal(pgx.environment, { DATA_SOURCE_URI: 'immich-postgres:5432/immich?sslmode=disable&connect_timeout=5', DATA_SOURCE_USER: '${DB_USERNAME}', DATA_SOURCE_PASS: '${DB_PASSWORD}' });
+  assert.equal(pgx.environment, { DATA_SOURCE_URI: 'immich-postgres:5432/immich?sslmode=disable&connect_timeout=2', DATA_SOURCE_USER: '${DB_USERNAME}', DATA_SOURCE_PASS: '${DB_PASSWORD}' });
   for (const name of ['prometheus', 'grafana', 'cadvisor', 'node-exporter', 'postgres-exporter']) {
     assert.ok(f.services[name]!.security_opt?.includes('no-new-privileges:true'), name);
     assert.is(f.services[name]!.healthcheck!.test[0], 'CMD-SHELL', name);

@@ -183,9 +183,9 @@ export function postgresExporterService(s: MonitoringSettings): ComposeService {
     profiles: PROFILE,
     ...COMMON,
     environment: {
-      // connect_timeout: a database that does not answer makes /metrics report pg_up 0 at once instead of hanging
-      // (and with it the healthcheck and Prometheus's scrape).
-      DATA_SOURCE_URI: `${SERVICE.postgres}:5432/${DB_DATABASE_NAME}?sslmode=disable&connect_timeout=5`,
+      // connect_timeout: a database that does not answer makes /metrics report pg_up 0 within seconds (two
+      // collectors, 2 s each: measured 4.3 s) instead of hanging, and with it the healthcheck (10 s) and the scrape.
+      DATA_SOURCE_URI: `${SERVICE.postgres}:5432/${DB_DATABASE_NAME}?sslmode=disable&connect_timeout=2`,
       DATA_SOURCE_USER: envRef(ENV.dbUsername),
       DATA_SOURCE_PASS: envRef(ENV.dbPassword),
     },
