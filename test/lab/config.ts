@@ -184,7 +184,7 @@ function servicesHost(kind = process.env.MSH_LAB_SERVICES ?? 'vm'): LabHost {
     images: STANDIN_IMAGES,
     stack_pull: false,
     // Under TCG every healthcheck (a process started in a container) costs seconds of CPU: eleven containers checked
-    // every 5 s while starting overloaded the VM until it stopped answering SSH.
+    // every 5 s while starting keep both of the VM's CPUs busy.
     stack_healthcheck_interval_seconds: 120,
     monitoring_targets_may_be_down: LAB_TARGETS_MAY_BE_DOWN,
   };
