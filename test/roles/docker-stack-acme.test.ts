@@ -7,9 +7,9 @@
  */
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { validateCompose as validate } from '../helpers/compose-spec.ts';
 import { parse } from 'yaml';
 import type { Vars } from '../../lib/api/role.ts';
 import { parseDotenv } from '../../lib/compose/dotenv.ts';
@@ -32,12 +32,6 @@ import { check, conn, removeTempDir, runStep, tempDir } from '../helpers/steps.t
 
 const t = suite('docker-stack: tls_mode acme-dns');
 const root = tempDir('msh-stack-acme-');
-
-const schema = JSON.parse(readFileSync(new URL('../fixtures/compose-spec/compose-spec.json', import.meta.url), 'utf8')) as object;
-const ajv = new Ajv2019({ strict: false, allErrors: true });
-ajv.removeKeyword('id');
-ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/);
-const validate = ajv.compile(schema);
 
 const NO_GPU: HostGpu = { renderNode: false, renderGid: undefined };
 /** What the role gets once the inventory's "${CF_DNS_API_TOKEN}" is resolved from the controller's .env. */

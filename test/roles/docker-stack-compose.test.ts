@@ -4,10 +4,9 @@
  * validated against the Compose specification's JSON schema (test/fixtures/compose-spec/, see its README) with ajv.
  * The real `docker compose config` validates the same file in the lab; this machine has no Docker.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { validateCompose as validate } from '../helpers/compose-spec.ts';
 import { parse } from 'yaml';
 import { parseImageRef, unpinnedReason } from '../../lib/compose/image-ref.ts';
 import { envRef, referencedVariables, renderCompose } from '../../lib/compose/render.ts';
@@ -20,14 +19,6 @@ import { traefikArgs, traefikStaticConfig } from '../../roles/docker-stack/templ
 import type { V } from '../../roles/docker-stack/settings.ts';
 
 const t = suite('docker-stack: compose.yml');
-
-const schema = JSON.parse(readFileSync(new URL('../fixtures/compose-spec/compose-spec.json', import.meta.url), 'utf8')) as object;
-const ajv = new Ajv2019({ strict: false, allErrors: true });
-// The schema still carries draft-04 "id" annotations; in draft 2019-09 they mean nothing, and ajv refuses them as keywords.
-ajv.removeKeyword('id');
-// compose-go's checker for "expose": a port or range with an optional protocol (8080, 8000-8010/tcp).
-ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/);
-const validate = ajv.compile(schema);
 
 const NO_GPU: HostGpu = { renderNode: false, renderGid: undefined };
 const IGPU: HostGpu = { renderNode: true, renderGid: 993 };
