@@ -1,4 +1,5 @@
 import { defaults as traefikDefaults, docs as traefikDocs } from '../traefik/defaults.ts';
+import { HEALTHCHECK_SECONDS } from './templates/common.ts';
 
 /**
  * Pinned images (checked November 2026):
@@ -43,7 +44,7 @@ export const defaults = {
   stack_profiles: ['media', 'photos', 'proxy', 'monitoring'] as string[],
   stack_pull: true,
   stack_health_timeout_seconds: 300,
-  stack_healthcheck_interval_seconds: 30,
+  stack_healthcheck_interval_seconds: HEALTHCHECK_SECONDS,
   jellyfin_quicksync: 'auto',
   immich_quicksync: 'auto',
   jellyfin_uid: 1000,
