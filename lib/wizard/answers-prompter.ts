@@ -51,6 +51,14 @@ export class AnswersPrompter implements Prompter {
     return this.checked(q, n);
   }
 
+  async list(q: Question<string[]>): Promise<string[]> {
+    const v = this.raw(q.id);
+    if (v === undefined) return this.checked(q, q.default);
+    if (Array.isArray(v)) return this.checked(q, v.map(String));
+    if (typeof v === 'string') return this.checked(q, splitList(v));
+    return this.fail(q.id, 'must be a list, e.g. [a, b]');
+  }
+
   async confirm(q: Question<boolean>): Promise<boolean> {
     const v = this.raw(q.id);
     if (v === undefined) return q.default;

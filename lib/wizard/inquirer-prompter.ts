@@ -1,6 +1,6 @@
 /** Asks a person at a terminal, with @inquirer/prompts: Enter takes the default shown. */
 import { checkbox, confirm, input, password, select } from '@inquirer/prompts';
-import { parseInteger, type ChoiceQuestion, type MultiChoiceQuestion, type Prompter, type Question } from './prompter.ts';
+import { parseInteger, splitList, type ChoiceQuestion, type MultiChoiceQuestion, type Prompter, type Question } from './prompter.ts';
 
 const check = <T>(q: Question<T>, value: T): true | string => q.validate?.(value) ?? true;
 
@@ -28,6 +28,11 @@ export class InquirerPrompter implements Prompter {
   async secret(q: Question<string>): Promise<string> {
     const v = await password({ message: `${q.message}${q.default ? ' (Enter keeps the current one)' : ' (Enter: none)'}`, mask: '*', validate: (s) => (s === '' ? true : check(q, s)) });
     return v === '' ? q.default : v;
+  }
+
+  async list(q: Question<string[]>): Promise<string[]> {
+    const text = await input({ message: q.message, default: q.default.join(' ') || undefined, validate: (v) => check(q, splitList(v)) });
+    return splitList(text);
   }
 
   confirm(q: Question<boolean>): Promise<boolean> {

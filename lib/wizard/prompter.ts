@@ -37,6 +37,8 @@ export interface Prompter {
   integer(q: Question<number> & { min?: number; max?: number }): Promise<number>;
   /** Masked input; the value is a secret (the caller registers it for redaction). */
   secret(q: Question<string>): Promise<string>;
+  /** A list of words (typed separated by spaces or commas; a YAML list in an answers file). */
+  list(q: Question<string[]>): Promise<string[]>;
   confirm(q: Question<boolean>): Promise<boolean>;
   select<T extends string>(q: ChoiceQuestion<T>): Promise<T>;
   checkbox<T extends string>(q: MultiChoiceQuestion<T>): Promise<T[]>;
