@@ -42,7 +42,6 @@ export const ANSWER_KEYS: Record<string, string> = {
   pve_user: 'the SSH user on it (root)',
   pve_port: 'its SSH port',
   ssh_key: 'the private key to connect with (its .pub also goes into the services VM)',
-  install_key: 'when the key is refused: install it with ssh-copy-id (interactive only)',
   lan_cidr: 'your LAN, e.g. 192.168.1.0/24',
   gateway: 'your router',
   vm_ip: "the services VM's address",
