@@ -3,7 +3,7 @@
  * module), answered with keystrokes — Enter for defaults, typed values, arrows and space in the checkbox, "y" to replace
  * the existing .env after its diff — then the files it wrote and the next command it printed.
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,6 +12,7 @@ import { loadEnvFile } from '../../lib/inventory/env-file.ts';
 import { loadInventory } from '../../lib/inventory/load.ts';
 import { buildSchema } from '../../lib/inventory/schema.ts';
 import { allRoles } from '../../roles/index.ts';
+import { freePort, makeKey } from '../helpers/sshd.ts';
 import { workDir } from './helpers.ts';
 
 const t = suite('setup wizard in a pseudo-terminal');
@@ -71,6 +72,39 @@ t('keystrokes: defaults, typed values, a checkbox toggled; the inventory and .en
   assert.match(envText, /^# my notes$/m);
   assert.match(loadEnvFile(w.env).values.GRAFANA_ADMIN_PASSWORD!, /^[A-Za-z0-9]{24}$/);
   assert.not.match(screen, loadEnvFile(w.env).values.GRAFANA_ADMIN_PASSWORD!);
+  rmSync(w.dir, { recursive: true });
+});
+
+t('the host does not answer: the wizard says why and offers to go on offline; default paths in the current directory', async () => {
+  const w = workDir();
+  const home = join(w.dir, 'home');
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  await makeKey(join(home, '.ssh'), 'id_ed25519');
+  const port = await freePort();
+  const steps = [
+    { expect: "Proxmox host's address", send: `127.0.0.1${ENTER}` },
+    { expect: 'SSH user on it', send: ENTER },
+    { expect: 'SSH port', send: `${port}${ENTER}` },
+    { expect: 'Private SSH key.*~/\\.ssh/id_ed25519', send: ENTER },
+    { expect: 'connection refused', send: '' },
+    // try again · go on without connecting · quit
+    { expect: 'What now\\?', send: `${DOWN}${ENTER}` },
+    ...['Your LAN', 'Your router', "services VM's address", 'VMID', 'CPU cores', 'Memory', 'Domain', 'Time zone', "The pool's disks", 'Parts', 'Tailscale auth key', 'Off-site copy', 'Where firing alerts go'].map((expect) => ({ expect, send: ENTER })),
+  ];
+  const spec = join(w.dir, 'pty.json');
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: home, TERM: 'xterm-256color' };
+  delete env.CI;
+  const loader = join(root, 'node_modules/tsx/dist/loader.mjs');
+  writeFileSync(spec, JSON.stringify({ argv: [process.execPath, '--import', loader, join(root, 'playbooks/setup.ts')], cwd: w.dir, env, timeout: 90, steps }));
+  const res = await spawnCollect('python3', [join(root, 'test/helpers/pty_keys.py'), spec], { timeoutMs: 120_000 });
+  assert.is(res.code, 0, res.stdout + res.stderr);
+  assert.match(res.stdout, `is sshd running and listening on port ${port}?`);
+  assert.match(res.stdout, 'no disk is chosen for the pool: set zfs_disks in inventory/hosts.yml');
+  assert.match(res.stdout, /npx zx playbooks\/site\.ts --skip-tags tailscale --check\r?\n/);
+  const pve = loadInventory(join(w.dir, 'inventory/hosts.yml'), buildSchema(allRoles)).hosts.get('pve')!;
+  assert.is(pve.vars.ansible_port, port);
+  assert.is(pve.vars.ansible_ssh_private_key_file, '~/.ssh/id_ed25519');
+  assert.is(statSync(join(w.dir, '.env')).mode & 0o777, 0o600);
   rmSync(w.dir, { recursive: true });
 });
 
