@@ -1,5 +1,7 @@
 /** What to run after the wizard: --check first, with the flags the answers call for. */
+import { existsSync } from 'node:fs';
 import { BY_ID_DIR } from '../../lib/modules/disks/list.ts';
+import { controllerPath } from '../../roles/vm-services/settings.ts';
 import { allRoles } from '../../roles/index.ts';
 import type { Setup } from './model.ts';
 
@@ -17,6 +19,7 @@ export function nextCommands(s: Setup, o: { inventory: string; envFile: string }
   const lines = [''];
   if (s.disks.length === 0) lines.push(`Note: no disk is chosen for the pool: set zfs_disks in ${o.inventory} before running site.ts.`);
   if (s.parts.includes('tailscale') && s.tailscaleAuthkey === '') lines.push(`Note: no Tailscale key: tailscale is skipped; add TAILSCALE_AUTHKEY to ${o.envFile} and drop "tailscale" from --skip-tags.`);
+  if (!existsSync(controllerPath(`${s.pve.keyFile}.pub`))) lines.push(`Note: ${s.pve.keyFile}.pub does not exist: make the key pair (ssh-keygen -t ed25519 -f ${s.pve.keyFile}); the services VM is given its public half.`);
   if (wipe.length) lines.push(`Note: --wipe erases ${s.wipe.join(', ')} (they hold data); --yes confirms it.`);
   lines.push('Next: see what would change, then do it:');
   lines.push(`  ${base} --check`);
