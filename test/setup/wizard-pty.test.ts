@@ -94,6 +94,8 @@ t('the host does not answer: the wizard says why and offers to go on offline; de
   const spec = join(w.dir, 'pty.json');
   const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: home, TERM: 'xterm-256color' };
   delete env.CI;
+  // Under npm test, NODE_OPTIONS may carry "--import tsx", which cannot resolve from the temp directory: the loader is given by path.
+  delete env.NODE_OPTIONS;
   const loader = join(root, 'node_modules/tsx/dist/loader.mjs');
   writeFileSync(spec, JSON.stringify({ argv: [process.execPath, '--import', loader, join(root, 'playbooks/setup.ts')], cwd: w.dir, env, timeout: 90, steps }));
   const res = await spawnCollect('python3', [join(root, 'test/helpers/pty_keys.py'), spec], { timeoutMs: 120_000 });
