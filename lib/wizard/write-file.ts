@@ -1,0 +1,52 @@
+/**
+ * Writes a file the wizard made, never replacing a different one without consent: a person sees the diff and is asked;
+ * an answers-file run needs --overwrite (otherwise the diff is printed and the run refuses). The mode is always set,
+ * also when the content is unchanged (a .env left readable by others gets 0600).
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { contentDiff } from '../modules/diff.ts';
+
+export type WriteOutcome = 'created' | 'unchanged' | 'replaced' | 'kept';
+
+export interface WriteRequest {
+  path: string;
+  content: string;
+  mode: number;
+  /** How a replacement is decided: ask the person (with the diff shown), or the --overwrite flag. */
+  consent: { ask: (diff: string) => Promise<boolean> } | { overwrite: boolean };
+}
+
+/** A different file is there and the run may not replace it. */
+export class OverwriteRefused extends Error {
+  override name = 'OverwriteRefused';
+  constructor(
+    readonly path: string,
+    readonly diff: string,
+  ) {
+    super(`${path} exists and differs from what the wizard would write`);
+  }
+}
+
+export async function writeReviewed(req: WriteRequest): Promise<WriteOutcome> {
+  const before = existsSync(req.path) ? readFileSync(req.path) : null;
+  if (before && before.toString('utf8') === req.content) {
+    if ((statSync(req.path).mode & 0o777) !== req.mode) chmodSync(req.path, req.mode);
+    return 'unchanged';
+  }
+  if (before) {
+    const diff = contentDiff(req.path, before, req.content);
+    if ('overwrite' in req.consent) {
+      if (!req.consent.overwrite) throw new OverwriteRefused(req.path, diff);
+    } else if (!(await req.consent.ask(diff))) {
+      if ((statSync(req.path).mode & 0o777) !== req.mode) chmodSync(req.path, req.mode);
+      return 'kept';
+    }
+  }
+  mkdirSync(dirname(req.path), { recursive: true });
+  const tmp = `${req.path}.msh-tmp-${process.pid}`;
+  writeFileSync(tmp, req.content, { mode: req.mode });
+  chmodSync(tmp, req.mode);
+  renameSync(tmp, req.path);
+  return before ? 'replaced' : 'created';
+}
