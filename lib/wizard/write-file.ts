@@ -28,6 +28,13 @@ export class OverwriteRefused extends Error {
   }
 }
 
+/** The diff of an existing file that differs from `content`, or undefined when writing it needs no consent. */
+export function pendingReplacement(path: string, content: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const before = readFileSync(path);
+  return before.toString('utf8') === content ? undefined : contentDiff(path, before, content);
+}
+
 export async function writeReviewed(req: WriteRequest): Promise<WriteOutcome> {
   const before = existsSync(req.path) ? readFileSync(req.path) : null;
   if (before && before.toString('utf8') === req.content) {

@@ -11,7 +11,7 @@ import { AnswersPrompter } from '../../lib/wizard/answers-prompter.ts';
 import { InquirerPrompter } from '../../lib/wizard/inquirer-prompter.ts';
 import type { Prompter } from '../../lib/wizard/prompter.ts';
 import { findKeyPair } from '../../lib/wizard/ssh-access.ts';
-import { OverwriteRefused, writeReviewed, type WriteOutcome } from '../../lib/wizard/write-file.ts';
+import { OverwriteRefused, pendingReplacement, writeReviewed, type WriteOutcome } from '../../lib/wizard/write-file.ts';
 import { allRoles } from '../../roles/index.ts';
 import { parse } from 'dotenv';
 import { parseSetupArgs, setupHelp } from './cli.ts';
@@ -110,6 +110,21 @@ export async function runSetup(argv: string[], io: SetupIo = defaultIo(), o: Set
   const inventoryText = renderInventory(setup, schema);
   const newEnv = renderEnv(setup, envText);
   const outcomes: [string, WriteOutcome][] = [];
+  if (!prompter.interactive && !opts.overwrite) {
+    // Refuse before writing anything: a run that wrote the inventory and then refused .env would be half-applied.
+    const refused = [[opts.inventory, inventoryText], [opts.envFile, newEnv]].flatMap(([path, content]) => {
+      const diff = pendingReplacement(path!, content!);
+      return diff === undefined ? [] : [[path!, diff] as const];
+    });
+    if (refused.length > 0) {
+      for (const [path, diff] of refused) {
+        io.err(diff);
+        io.err(`error: ${path} exists and differs from what the wizard would write; not replaced`);
+      }
+      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --env-file); nothing was written');
+      return EXIT.failed;
+    }
+  }
   try {
     const consent = prompter.interactive
       ? {

@@ -3,7 +3,7 @@
  * own loader and passes every role's validation, .env is 0600 with generated secrets, nothing is replaced without
  * consent, and a bad answers file is an error at its line with a suggestion.
  */
-import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadEnvFile } from '../../lib/inventory/env-file.ts';
@@ -132,6 +132,19 @@ t('an existing different file is not replaced without --overwrite: exit 2, the d
   assert.is(replaced.code, 0, replaced.err);
   assert.match(readFileSync(w.inv, 'utf8'), 'vm_id: 100');
   assert.match(readFileSync(w.env, 'utf8'), /^MY_OWN=kept-value$/m);
+  rmSync(w.dir, { recursive: true });
+});
+
+t('a refusal writes nothing: a new inventory is not created when .env would be refused', async () => {
+  const w = workDir();
+  const answers = w.answers('pve_host: 10.0.0.5\n');
+  writeFileSync(w.env, 'TAILSCALE_AUTHKEY=tskey-auth-mine\nGRAFANA_ADMIN_PASSWORD=x\n', { mode: 0o600 });
+  const refused = await setup(['--answers', answers, '--offline', '-i', w.inv, '--env-file', w.env]);
+  assert.is(refused.code, 2);
+  assert.match(refused.err, `${w.env} exists and differs`);
+  assert.match(refused.err, 'nothing was written');
+  assert.not.ok(existsSync(w.inv), 'the inventory was written although .env was refused');
+  assert.is(readFileSync(w.env, 'utf8'), 'TAILSCALE_AUTHKEY=tskey-auth-mine\nGRAFANA_ADMIN_PASSWORD=x\n');
   rmSync(w.dir, { recursive: true });
 });
 
