@@ -8,6 +8,8 @@ export type { ExtraFlag };
 
 const FLAGS = {
   inventory: { type: 'string', short: 'i' },
+  secrets: { type: 'string', short: 'e' },
+  // Kept for existing scripts; Node.js 20 itself reads `--env-file` (and stops when the file does not exist).
   'env-file': { type: 'string' },
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
@@ -25,7 +27,7 @@ const FLAGS = {
 
 export const FLAG_HELP: [string, string][] = [
   ['-i, --inventory <file>', 'inventory to use (default inventory/hosts.yml)'],
-  ['    --env-file <file>', 'secrets file (default .env; must be mode 0600)'],
+  ['-e, --secrets <file>', 'secrets file (default .env; must be mode 0600); --env-file also works for a file that exists'],
   ['-C, --check', 'change nothing; report exactly what would change'],
   ['-D, --diff', 'show file diffs of what changes (with --check: what would change)'],
   ['-t, --tags <a,b>', 'run only steps with these tags (a role name is a tag)'],
@@ -67,7 +69,7 @@ export function parseCli(argv: string[], extra: ExtraFlag[] = []): RunOptions & 
   return {
     help: v.help === true,
     inventory: (v.inventory as string | undefined) ?? 'inventory/hosts.yml',
-    envFile: (v['env-file'] as string | undefined) ?? '.env',
+    envFile: (v.secrets as string | undefined) ?? (v['env-file'] as string | undefined) ?? '.env',
     check: v.check === true,
     diff: v.diff === true,
     tags: list(v.tags as string[] | undefined),

@@ -15,6 +15,8 @@ export interface SetupOptions {
 const FLAGS = {
   answers: { type: 'string' },
   inventory: { type: 'string', short: 'i' },
+  secrets: { type: 'string', short: 'e' },
+  // Kept for symmetry with the playbooks; Node.js 20 itself reads `--env-file` and stops when the file does not exist.
   'env-file': { type: 'string' },
   overwrite: { type: 'boolean' },
   offline: { type: 'boolean' },
@@ -24,7 +26,7 @@ const FLAGS = {
 const FLAG_HELP: [string, string][] = [
   ['    --answers <file.yml>', 'answer from this file, asking nothing (a missing answer takes its default); see inventory/answers.example.yml'],
   ['-i, --inventory <file>', 'the inventory to write (default inventory/hosts.yml)'],
-  ['    --env-file <file>', 'the secrets file to write (default .env, mode 0600)'],
+  ['-e, --secrets <file>', 'the secrets file to write (default .env, mode 0600)'],
   ['    --overwrite', 'with --answers: replace an existing file that differs (otherwise the run refuses and shows the diff)'],
   ['    --offline', 'do not connect to the Proxmox host: no connection test, defaults not sized from it, disks typed as by-id paths'],
   ['-h, --help', 'this help'],
@@ -45,7 +47,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
     help: v.help === true,
     answers: v.answers,
     inventory: v.inventory ?? 'inventory/hosts.yml',
-    envFile: v['env-file'] ?? '.env',
+    envFile: v.secrets ?? v['env-file'] ?? '.env',
     overwrite: v.overwrite === true,
     offline: v.offline === true,
   };

@@ -121,7 +121,7 @@ export async function runSetup(argv: string[], io: SetupIo = defaultIo(), o: Set
         io.err(diff);
         io.err(`error: ${path} exists and differs from what the wizard would write; not replaced`);
       }
-      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --env-file); nothing was written');
+      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --secrets); nothing was written');
       return EXIT.failed;
     }
   }
@@ -142,7 +142,7 @@ export async function runSetup(argv: string[], io: SetupIo = defaultIo(), o: Set
     if (e instanceof OverwriteRefused) {
       io.err(e.diff);
       io.err(`error: ${e.message}; not replaced`);
-      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --env-file)');
+      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --secrets)');
       return EXIT.failed;
     }
     if ((e as Error).name === 'ExitPromptError') {

@@ -8,7 +8,7 @@ import type { Setup } from './model.ts';
 export function nextCommands(s: Setup, o: { inventory: string; envFile: string }): string[] {
   const flags: string[] = [];
   if (o.inventory !== 'inventory/hosts.yml') flags.push('-i', o.inventory);
-  if (o.envFile !== '.env') flags.push('--env-file', o.envFile);
+  if (o.envFile !== '.env') flags.push('--secrets', o.envFile);
   const roleNames = allRoles.map((r) => r.name);
   const skip: string[] = [];
   if (!s.parts.includes('tailscale') || s.tailscaleAuthkey === '') skip.push('tailscale');

@@ -94,6 +94,17 @@ cli('--limit naming nothing exits 1 and lists what exists', async () => {
   assert.match(r.stderr, 'fix: use one of: pve1, pve');
 });
 
+cli('--secrets names a file that does not exist yet without Node.js stopping first (as it does for --env-file)', async () => {
+  const inv = join(dir, 'ok-secrets.yml');
+  writeFileSync(inv, 'all:\n  children:\n    pve:\n      hosts:\n        pve1:\n          ansible_connection: local\n');
+  const missing = join(dir, 'not-yet.env');
+  const r = await runPlaybookCli('site', ['-i', inv, '--secrets', missing, '--limit', 'nas']);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, '--limit nas: no host or group');
+  assert.equal(parseCli(['-e', missing]).envFile, missing);
+  assert.equal(parseCli(['--env-file', missing]).envFile, missing);
+});
+
 cli('a bad role variable value points at its line', async () => {
   const inv = join(dir, 'tz.yml');
   writeFileSync(inv, 'all:\n  hosts:\n    h1:\n      ansible_connection: local\n      timezone: "Paris, France"\n');

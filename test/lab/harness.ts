@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   out(`lab up in ${lab.seconds.toFixed(1)}s${lab.bases.some((b) => b.built) ? ' (base root filesystems built)' : ''}`);
   const envFile = join(defaultLabConfig.stateDir, 'lab.env');
   writeFileSync(envFile, LAB_ENV, { mode: 0o600 });
-  envArgs = ['--env-file', envFile];
+  envArgs = ['--secrets', envFile];
   const results: RoleResult[] = [];
   try {
     const inventory = loadInventory(lab.inventoryFile, buildSchema(allRoles));

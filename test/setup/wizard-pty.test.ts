@@ -47,7 +47,7 @@ t('keystrokes: defaults, typed values, a checkbox toggled; the inventory and .en
   const spec = join(w.dir, 'pty.json');
   const env: Record<string, string> = { ...(process.env as Record<string, string>), TERM: 'xterm-256color', COLUMNS: '200', LINES: '50' };
   delete env.CI;
-  writeFileSync(spec, JSON.stringify({ argv: ['npx', 'zx', 'playbooks/setup.ts', '--offline', '-i', w.inv, '--env-file', w.env], cwd: root, env, timeout: 90, steps }));
+  writeFileSync(spec, JSON.stringify({ argv: ['npx', 'zx', 'playbooks/setup.ts', '--offline', '-i', w.inv, '--secrets', w.env], cwd: root, env, timeout: 90, steps }));
   const res = await spawnCollect('python3', [join(root, 'test/helpers/pty_keys.py'), spec], { timeoutMs: 120_000 });
   // npx draws a spinner (braille characters) while it starts: not part of the wizard's output.
   const screen = res.stdout.replace(/[\u2800-\u28ff]/g, '');
@@ -55,7 +55,7 @@ t('keystrokes: defaults, typed values, a checkbox toggled; the inventory and .en
   // The diff of .env was shown (secrets as ***) before the question.
   assert.match(screen, `--- ${w.env}`);
   assert.match(screen, '+GRAFANA_ADMIN_PASSWORD=***');
-  const next = /Next: see what would change, then do it:\s+npx zx playbooks\/site\.ts -i \S+ --env-file \S+ --skip-tags tailscale --check\s+npx zx playbooks\/site\.ts -i \S+ --env-file \S+ --skip-tags tailscale\s*$/;
+  const next = /Next: see what would change, then do it:\s+npx zx playbooks\/site\.ts -i \S+ --secrets \S+ --skip-tags tailscale --check\s+npx zx playbooks\/site\.ts -i \S+ --secrets \S+ --skip-tags tailscale\s*$/;
   assert.ok(next.test(screen), `the next commands are not the last lines:\n${screen.slice(-1200)}`);
 
   const pve = loadInventory(w.inv, buildSchema(allRoles)).hosts.get('pve')!;

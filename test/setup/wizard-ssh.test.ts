@@ -94,7 +94,7 @@ t('through sshd: facts size the VM, and the disk list excludes the root disk', a
   if (skip) return;
   const w = workDir();
   const answers = w.answers(`pve_host: 127.0.0.1\npve_port: ${sshd.port}\nssh_key: ${sshd.keyFile}\nlan_cidr: 127.0.0.0/24\n`);
-  const r = await setup(['--answers', answers, '-i', w.inv, '--env-file', w.env], { access: pveAccess(sshOpts()) });
+  const r = await setup(['--answers', answers, '-i', w.inv, '--secrets', w.env], { access: pveAccess(sshOpts()) });
   assert.is(r.code, 0, r.err);
   const facts = await gatherFacts(new LocalConnector());
   assert.match(r.out, `ok: ${facts.hostname}`);
