@@ -25,7 +25,7 @@ export function classifyOpen(code: number, stderr: string): RepositoryState | un
 
 /** Whether the repository opens with this password (read-only: cat config, no cache, no lock). */
 export async function openRepository(ctx: StepContext, url: string, password: string, envFile?: string): Promise<RepositoryState> {
-  const res = await ctx.conn.run(`${withEnv(envFile)}restic --no-cache --no-lock -r ${shq(url)} --password-file /dev/stdin cat config >/dev/null`, { input: password });
+  const res = await ctx.conn.run(`${withEnv(envFile)}cat | restic --no-cache --no-lock -r ${shq(url)} --password-file /dev/stdin cat config >/dev/null`, { input: password });
   const state = classifyOpen(res.code, res.stderr);
   if (state === undefined) throw new Error(`cannot open the restic repository at ${url} (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return state;
@@ -68,7 +68,7 @@ export function repositoryStep(o: RepositoryStepOptions): Step {
       return { summary: `initialise a new restic repository at ${local ? url : where}` };
     },
     async apply(ctx) {
-      assertOk(await ctx.conn.run(`${withEnv(o.envFile)}restic --no-cache -r ${shq(url)} --password-file /dev/stdin init`, { input: o.password.value! }), `initialising ${where}`);
+      assertOk(await ctx.conn.run(`${withEnv(o.envFile)}cat | restic --no-cache -r ${shq(url)} --password-file /dev/stdin init`, { input: o.password.value! }), `initialising ${where}`);
     },
   };
 }

@@ -297,6 +297,25 @@ def drill_set(repo, name, sample_size, workdir, report):
     return problems
 
 
+def load_dump(path, command):
+    """Pipes the decompressed dump into the command; its output goes to a file, so neither side can block the other."""
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(['/bin/sh', '-c', command], stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            with gzip.open(path, 'rb') as f:
+                shutil.copyfileobj(f, proc.stdin, 1 << 20)
+        except BrokenPipeError:
+            pass  # the command stopped reading: its exit code says why
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        code = proc.wait()
+        out.seek(0)
+        return code, out.read().decode('utf-8', 'replace').strip().splitlines()
+
+
 def drill_database(cfg, repo, workdir, report, load):
     db = cfg.get('db_dump')
     if not db:
@@ -324,11 +343,9 @@ def drill_database(cfg, repo, workdir, report, load):
         return problems + [f'{node["name"]}: incomplete dump (no "{DUMP_COMPLETE.decode()}" line)']
     line = f'  database: {node["name"]} restored from snapshot {snap["short_id"]}, {size} bytes of SQL'
     if load:
-        with gzip.open(target, 'rb') as f:
-            res = subprocess.run(['/bin/sh', '-c', db['restore_command']], stdin=f, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        out = res.stdout.decode('utf-8', 'replace').strip().splitlines()
-        if res.returncode != 0:
-            problems.append(f"{node['name']}: loading it into a throwaway Postgres failed (exit {res.returncode}): {' | '.join(out[-6:])}")
+        code, out = load_dump(target, db['restore_command'])
+        if code != 0:
+            problems.append(f"{node['name']}: loading it into a throwaway Postgres failed (exit {code}): {' | '.join(out[-6:])}")
         else:
             line += ', loaded into a throwaway Postgres without error'
     report.append(line)
