@@ -24,7 +24,9 @@ export function scheduleMounts(v: V, s: Schedule): string[] {
   const sets = s === 'check' ? [] : s === 'drill' ? (['appdata', 'photos', 'media'] as const) : ([s] as const);
   const paths = [v.backup_repository, ...sets.flatMap((set) => setPaths(v, set))];
   if ((s === 'appdata' || s === 'drill') && v.backup_db_dump_command.trim() !== '') paths.push(v.backup_db_dump_dir);
-  return [...new Set(paths)];
+  const unique = [...new Set(paths)];
+  // A path inside another one needs no mount of its own listed.
+  return unique.filter((p) => !unique.some((q) => q !== p && p.startsWith(`${q}/`)));
 }
 
 function unitSteps(v: V, layout: Layout): Step[] {
