@@ -13,6 +13,7 @@ export const DOCKER_DB_DUMP = 'docker exec immich_postgres pg_dump --clean --if-
 /**
  * Loads a dump read on stdin into a throwaway container of the very image the live database runs (it has the vector
  * extensions the dump creates), then removes it with its anonymous volume. ON_ERROR_STOP: any SQL error fails it.
+ * Not runnable where there is no Docker (the tests use Debian's PostgreSQL through backup_db_restore_command).
  */
 export const DOCKER_DB_RESTORE = [
   'set -eu',
@@ -22,7 +23,8 @@ export const DOCKER_DB_RESTORE = [
   'trap \'docker rm -f "$name" >/dev/null 2>&1 || true\' EXIT',
   // The image's entrypoint first runs a temporary server without TCP: only the real one answers on 127.0.0.1.
   'i=0; until docker exec "$name" pg_isready -q -h 127.0.0.1 -U postgres -d immich; do i=$((i+1)); [ "$i" -lt 90 ] || { echo "the throwaway Postgres did not start in 3 minutes" >&2; exit 1; }; sleep 2; done',
-  'docker exec -i "$name" psql -X -q -v ON_ERROR_STOP=1 -U postgres -d immich >/dev/null',
+  // As Immich's own restore instructions do: the dump's empty search_path breaks the vector extensions' objects.
+  `sed "s/SELECT pg_catalog.set_config('search_path', '', false);/SELECT pg_catalog.set_config('search_path', 'public, pg_catalog', true);/g" | docker exec -i "$name" psql -X -q -v ON_ERROR_STOP=1 -U postgres -d immich >/dev/null`,
 ].join('\n');
 
 export const defaults = {

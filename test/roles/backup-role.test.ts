@@ -11,7 +11,9 @@ import { planRun } from '../../lib/runner/plan.ts';
 import { runPlay } from '../../lib/runner/run-play.ts';
 import { addEnvValue, loadEnvFile } from '../../lib/inventory/env-file.ts';
 import { clearSecretsForTests, redact, registerSecret } from '../../lib/redact.ts';
-import { defaults, DOCKER_DB_DUMP } from '../../roles/backup/defaults.ts';
+import { defaults, DOCKER_DB_DUMP, DOCKER_DB_RESTORE } from '../../roles/backup/defaults.ts';
+import { sh } from '../helpers/steps.ts';
+import { shq } from '../../lib/connectors/shell.ts';
 import { backup, backupSteps, scheduleMounts } from '../../roles/backup/index.ts';
 import { resticVersion } from '../../roles/backup/host-checks.ts';
 import { classifyOpen } from '../../roles/backup/repository.ts';
@@ -37,6 +39,13 @@ t('the defaults are valid and follow the design: Immich dump command, 7/4/6, rep
   assert.is(defaults.backup_repository, '/mnt/tank/backups/restic');
   assert.not.match(JSON.stringify(defaults), /\$\{/, 'no default refers to .env: the inventory would require it');
   assert.equal(Object.keys(backup.docs).sort(), Object.keys(defaults).sort(), 'every variable is documented');
+});
+
+t('the Docker drill command is valid shell (it cannot run here: no Docker; the lab runs it)', async () => {
+  const res = await sh(`sh -n -c ${shq(DOCKER_DB_RESTORE)}`);
+  assert.is(res.code, 0, res.stderr);
+  assert.match(DOCKER_DB_RESTORE, /docker inspect --format '\{\{\.Config\.Image\}\}' immich_postgres/, 'the same image as the live database');
+  assert.match(DOCKER_DB_RESTORE, /ON_ERROR_STOP=1/);
 });
 
 t('validation names the variable and the fix', () => {
