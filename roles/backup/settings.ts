@@ -87,6 +87,7 @@ export function validateBackup(v: V): Problem {
     if (typeof value !== 'string' || !containsSecret(value)) {
       return { key: 'backup_offsite_env', message: `${name} is not taken from .env (secrets live only there)`, fix: `write ${name}: "\${${name}}" and put ${name}=<value> in .env` };
     }
+    if (/['\n]/.test(value)) return { key: 'backup_offsite_env', message: `the value of ${name} holds a single quote or a newline`, fix: 'credentials from S3 and B2 never do: check the value in .env' };
   }
   if (Object.keys(v.backup_offsite_env).length > 0 && v.backup_offsite_repository === '') {
     return { key: 'backup_offsite_env', message: 'credentials are set but there is no off-site repository', fix: 'set backup_offsite_repository too, or remove backup_offsite_env' };

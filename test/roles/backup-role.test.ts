@@ -57,6 +57,8 @@ t('validation names the variable and the fix', () => {
   registerSecret('AKIAFROMDOTENV');
   assert.is(problem({ backup_offsite_repository: 's3:s3.amazonaws.com/b/restic', backup_offsite_env: { AWS_ACCESS_KEY_ID: 'AKIAFROMDOTENV' } }), undefined);
   assert.match(problem({ backup_offsite_env: { AWS_ACCESS_KEY_ID: 'AKIAFROMDOTENV' } })!.message, /no off-site repository/);
+  registerSecret("it's-a-secret");
+  assert.match(problem({ backup_offsite_repository: 's3:h/b', backup_offsite_env: { AWS_SECRET_ACCESS_KEY: "it's-a-secret" } })!.message, /single quote/);
   assert.match(problem({ backup_on_calendar: { hourly: '*-*-* *:00' } })!.message, /unknown schedule "hourly"/);
   assert.is(problem({ backup_keep_daily: 0, backup_keep_weekly: 0, backup_keep_monthly: 0 })?.key, 'backup_keep_daily');
   for (const ok of ['5%', '2.5%', '1/10', '2G']) assert.is(problem({ backup_check_subset: ok }), undefined, ok);
@@ -96,7 +98,7 @@ t("the script's configuration: repositories, sets, retention, the dump; off-site
   assert.is(cfg.db_dump?.command, DOCKER_DB_DUMP);
   assert.is(cfg.password_file, '/etc/media-server-home/backup/restic-password');
   assert.not.match(configJson(vars, HOST_LAYOUT), /AKIA/, 'credentials are not in the configuration');
-  assert.is(offsiteEnv(vars).split('\n')[1], 'AWS_ACCESS_KEY_ID=AKIAFROMDOTENV');
+  assert.is(offsiteEnv(vars).split('\n')[1], "AWS_ACCESS_KEY_ID='AKIAFROMDOTENV'");
   assert.is(scriptConfig(v({ backup_db_dump_command: ' ' }), HOST_LAYOUT).db_dump, null);
 });
 

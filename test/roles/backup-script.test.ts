@@ -21,7 +21,7 @@ import { envPasswordStep, hostPasswordStep, type PasswordState } from '../../rol
 import { repositoryStep } from '../../roles/backup/repository.ts';
 import { reportSummary, runNowStep } from '../../roles/backup/run-now.ts';
 import type { Layout, V } from '../../roles/backup/settings.ts';
-import { configJson } from '../../roles/backup/templates/config.ts';
+import { configJson, offsiteEnv } from '../../roles/backup/templates/config.ts';
 import { postgresBin, startCluster, type Cluster } from '../helpers/postgres.ts';
 import { context, rejects, removeTempDir, runStep, sh, shOk, tempDir } from '../helpers/steps.ts';
 
@@ -375,6 +375,36 @@ t('a failing database dump fails the run (files still backed up) and leaves no p
   assert.is(await snapshotCount(w, 'appdata'), 1, 'the files are backed up all the same');
   assert.equal(readdirSync(w.v.backup_db_dump_dir), [], 'no partial dump left');
   assert.is(metrics(w, 'appdata').get('msh_backup_last_exit_code/local'), 1);
+});
+
+t('two repositories: the off-site one (a second local directory stands in for S3/B2: no network here) gets the same runs, with its credentials file', async () => {
+  const w = world();
+  await converge(w);
+  const offsiteUrl = join(w.dir, 'offsite-bucket');
+  // Sourced by the role's shell and read by the script: quoting must survive / + = in secret keys.
+  const v2: V = { ...w.v, backup_offsite_repository: offsiteUrl, backup_offsite_env: { AWS_SECRET_ACCESS_KEY: 'wJalr/K7+MDENG=bPxR' } };
+  writeFileSync(w.layout.offsiteEnvFile, offsiteEnv(v2), { mode: 0o600 });
+  const ctx = await ctxFor(w);
+  const state: PasswordState = {};
+  await runStep(envPasswordStep(v2, w.layout, state), ctx);
+  const offsite = repositoryStep({ repo: { name: 'offsite', url: offsiteUrl }, password: state, envFile: w.layout.offsiteEnvFile });
+  assert.match((await runStep(offsite, ctx)).change!.summary, /initialise a new restic repository at the off-site repository/);
+  assert.is((await runStep(offsite, ctx)).changed, false, 'adopted on the next run');
+  writeFileSync(w.layout.configFile, configJson(v2, w.layout));
+  const out = await runOk(w, 'photos');
+  assert.match(out, /local: snapshot \w+ of photos/);
+  assert.match(out, /offsite: snapshot \w+ of photos/);
+  const m = metrics(w, 'photos');
+  assert.is(m.get('msh_backup_last_exit_code/local'), 0);
+  assert.is(m.get('msh_backup_last_exit_code/offsite'), 0);
+  assert.is(m.get('msh_backup_snapshots/offsite'), 1);
+  // The off-site copy lost: the run fails (non-zero, offsite exit code set), the local backup still happens.
+  await sh(`rm -rf ${offsiteUrl}`);
+  const res = await run(w, 'photos');
+  assert.is(res.code, 1);
+  assert.match(res.stdout, /offsite: FAILED/);
+  assert.is(metrics(w, 'photos').get('msh_backup_last_exit_code/local'), 0);
+  assert.is.not(metrics(w, 'photos').get('msh_backup_last_exit_code/offsite'), 0);
 });
 
 t('--now runs the schedule and reads its report (here without systemd: the script itself); a failure carries the report', async () => {

@@ -30,6 +30,8 @@ DUMP_PREFIX = 'immich-'
 DUMP_SUFFIX = '.sql.gz'
 # pg_dump ends every complete plain-text dump with this line: a dump without it was cut short.
 DUMP_COMPLETE = b'-- PostgreSQL database dump complete'
+# What the drill restores of one set at most (the sampled files' sizes added up), to bound its time and scratch space.
+DRILL_BYTES_PER_SET = 2 << 30
 
 METRICS = (
     ('msh_backup_last_success_timestamp_seconds', 'When the schedule last succeeded (0: never).'),
@@ -271,6 +273,22 @@ def restore_file(repo, snap, path, target):
         repo.run('dump', snap['id'], path, stdout=out)
 
 
+def pick_sample(nodes, count, budget):
+    """Up to `count` files at random whose sizes add up to at most `budget` bytes (a media set of films would otherwise
+    make the drill read hundreds of GB); when no file fits, the smallest one."""
+    shuffled = random.sample(nodes, len(nodes))
+    picked, total = [], 0
+    for node in shuffled:
+        if len(picked) == count:
+            break
+        if total + node.get('size', 0) <= budget:
+            picked.append(node)
+            total += node.get('size', 0)
+    if not picked and nodes:
+        picked = [min(nodes, key=lambda n: n.get('size', 0))]
+    return picked
+
+
 def drill_set(repo, name, sample_size, workdir, report):
     snap = repo.latest(TAG_PREFIX + name)
     if snap is None:
@@ -280,16 +298,19 @@ def drill_set(repo, name, sample_size, workdir, report):
     comparable = [n for n in files if unchanged_since(n)]
     if files and not comparable:
         raise Failure(f'{name}: none of the {len(files)} files of snapshot {snap["short_id"]} is unchanged on the host: nothing to compare')
-    sample = random.sample(comparable, min(sample_size, len(comparable)))
+    sample = pick_sample(comparable, sample_size, DRILL_BYTES_PER_SET)
     problems = []
     for node in sample:
         target = os.path.join(workdir, repo.name, name, node['path'].lstrip('/'))
         try:
             restore_file(repo, snap, node['path'], target)
+            restored, live = sha256_file(target), sha256_file(node['path'])
         except Failure as e:
             problems.append(f'{node["path"]}: not restored: {e}')
             continue
-        restored, live = sha256_file(target), sha256_file(node['path'])
+        finally:
+            if os.path.exists(target):
+                os.unlink(target)  # one restored file at a time in the scratch space
         if restored != live:
             problems.append(f'{node["path"]}: restored sha256 {restored[:16]}… differs from the original {live[:16]}…')
     report.append(f'  {name}: snapshot {snap["short_id"]} ({snap["time"][:19]}), {len(files)} files, '

@@ -43,6 +43,7 @@ export function configJson(v: V, layout: Layout): string {
 
 /** The off-site credentials as NAME=value lines (values from .env: the file is written 0600 and never shown). */
 export function offsiteEnv(v: V): string {
-  const lines = Object.entries(v.backup_offsite_env).map(([k, val]) => `${k}=${val}`);
+  // Single-quoted: the role's shell sources the file (validation refuses values holding a quote or a newline).
+  const lines = Object.entries(v.backup_offsite_env).map(([k, val]) => `${k}='${val}'`);
   return ['# Managed by media-server-home (role backup): credentials of the off-site restic repository.', ...lines, ''].join('\n');
 }
