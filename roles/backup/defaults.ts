@@ -1,3 +1,5 @@
+import { TEXTFILE_DIR } from '../docker-stack/templates/monitoring.ts';
+
 /** What each schedule runs and when (systemd OnCalendar); the sets are the seed's table: appdata daily, photos and media weekly. */
 export const DEFAULT_CALENDAR = {
   appdata: '*-*-* 03:00:00',
@@ -45,7 +47,7 @@ export const defaults = {
   backup_db_dump_keep_days: 14,
   backup_db_restore_command: DOCKER_DB_RESTORE,
   backup_drill_sample_files: 20,
-  backup_metrics_dir: '/var/lib/prometheus/node-exporter',
+  backup_metrics_dir: TEXTFILE_DIR,
 };
 
 export const docs = {
