@@ -22,10 +22,10 @@ for program in prometheus promtool prometheus-node-exporter prometheus-postgres-
 done
 rm -rf "$debs"
 # The real PostgreSQL the VM image carries (Debian's; no cluster of its own): server, client tools, their libraries,
-# its share files and the time zones; its client tools on PATH as in the upstream images; setpriv to drop to postgres.
+# its share files, the time zones and the C.UTF-8 locale initdb is given; its client tools on PATH as in the upstream images; setpriv to drop to postgres.
 pg=$(ls -d /usr/lib/postgresql/*/ | head -n1)
 pg=${pg%/}
-cp -a --parents "$pg" "/usr/share/postgresql/${pg##*/}" /usr/share/zoneinfo "$root"
+cp -a --parents "$pg" "/usr/share/postgresql/${pg##*/}" /usr/share/zoneinfo /usr/lib/locale/C.utf8 "$root"
 cp --parents /usr/bin/setpriv "$root"
 for elf in "$pg"/bin/* "$pg"/lib/*.so /usr/bin/setpriv; do
   for lib in $(ldd "$elf" 2>/dev/null | grep -o '/[^ ]*'); do [ -e "$root$lib" ] || cp --parents -L "$lib" "$root"; done
