@@ -1,4 +1,5 @@
 import type { Role } from '../lib/api/role.ts';
+import { backup } from './backup/index.ts';
 import { base } from './base/index.ts';
 import { dockerStack } from './docker-stack/index.ts';
 import { hardening } from './hardening/index.ts';
@@ -14,7 +15,8 @@ import { zfs } from './zfs/index.ts';
  * box the services VM exists only once vm-services-create has made it, so no role may reach for it before.
  * traefik comes after docker-stack: its file provider picks up the certificate, and its verify can then ask Traefik
  * for HTTPS. monitoring deploys the stack's monitoring part once the rest runs (it scrapes Traefik, Jellyfin, Immich).
+ * backup comes last: its appdata schedule dumps Immich's database from the running stack.
  */
-export const siteRoles: Role[] = [proxmoxHost, zfs, vmServicesCreate, base, vmServices, hardening, tailscale, dockerStack, traefik, monitoring];
+export const siteRoles: Role[] = [proxmoxHost, zfs, vmServicesCreate, base, vmServices, hardening, tailscale, dockerStack, traefik, monitoring, backup];
 
 export const allRoles: Role[] = siteRoles;

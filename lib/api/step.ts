@@ -20,6 +20,11 @@ export interface StepContext {
   readonly facts: Facts;
   readonly conn: Connector;
   readonly checkMode: boolean;
+  /**
+   * The run's .env file (--env-file), for a step that keeps a secret it generates there (a password the user must be
+   * able to find again off the host). Absent in contexts built outside a playbook run.
+   */
+  readonly envFile?: string;
   /** Logs a line under the step at -v. */
   log(message: string): void;
   /**

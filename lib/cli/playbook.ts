@@ -61,7 +61,7 @@ export async function runPlaybook(pb: Playbook, argv: string[] = playbookArgs(pb
   if (interactive) out(playHeader(pb.name, opts.check, plans.map((p) => p.host.name)));
   const listr = interactive ? listrRenderer(plans, out) : undefined;
   const view: Emit = opts.json ? jsonStdout(out) : listr ? listr.emit : plainRenderer(out, opts.verbosity);
-  const { exitCode } = await runPlay(plans, { playbook: pb.name, checkMode: opts.check, diff: opts.diff, yes: opts.yes, forks: opts.forks }, (e) => {
+  const { exitCode } = await runPlay(plans, { playbook: pb.name, checkMode: opts.check, diff: opts.diff, yes: opts.yes, forks: opts.forks, envFile: opts.envFile }, (e) => {
     log.emit(e);
     view(e);
   });

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parse } from 'dotenv';
 import { InputError } from '../errors.ts';
 import { registerSecret } from '../redact.ts';
@@ -41,4 +42,34 @@ export function loadEnvFile(file: string): EnvFile {
   const values = parse(text);
   for (const v of Object.values(values)) registerSecret(v);
   return { file, exists: true, values };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Adds NAME=value to a .env file (made mode 0600 when it does not exist), atomically: a temp file beside it, then a
+ * rename. For secrets a role generates once and the user must keep off the host. Refuses a name the file already sets
+ * and a value that would need quoting. The value is registered for redaction first.
+ */
+export function addEnvValue(file: string, name: string, value: string, comment: string): void {
+  if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not an environment variable name`);
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(value)) throw new Error(`the value for ${name} would need quoting: generate it from letters and digits`);
+  registerSecret(value);
+  let text = '';
+  let mode = 0o600;
+  if (existsSync(file)) {
+    text = readFileSync(file, 'utf8');
+    mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) throw new Error(`${file} holds secrets but its mode is ${mode.toString(8).padStart(4, '0')}: chmod 600 ${file}`);
+    if (name in parse(text)) throw new Error(`${file} already sets ${name}`);
+  }
+  const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+  const tmp = join(dirname(file), `.${basename(file)}.msh-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(tmp, `${text}${sep}# ${comment}\n${name}=${value}\n`, { mode, flag: 'wx' });
+    chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }

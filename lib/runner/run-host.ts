@@ -13,6 +13,8 @@ export interface HostRunSettings {
   yes: boolean;
   diff: boolean;
   stateDir: string;
+  /** The run's .env file, handed to steps (StepContext.envFile). */
+  envFile?: string;
 }
 
 const STATE_MARK = '@@msh-state';
@@ -121,6 +123,7 @@ async function runRole(pr: PlannedRole, run: RoleRun): Promise<boolean> {
     facts,
     conn,
     checkMode: settings.checkMode,
+    envFile: settings.envFile,
     log: (message) => emit({ type: 'log', host, role, message, level: 1 }),
     confirm: (action) => {
       if (!settings.yes) throw new Error(`refusing to ${action} without confirmation: rerun with --yes to confirm`);

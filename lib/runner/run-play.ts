@@ -13,6 +13,8 @@ export interface PlayOptions {
   diff: boolean;
   yes: boolean;
   forks: number;
+  /** The run's .env file (--env-file), for steps that keep a generated secret there. */
+  envFile?: string;
   /** For tests: reuse connectors instead of building them from the connection vars. */
   connectors?: Map<string, Connector>;
 }
@@ -32,7 +34,7 @@ export async function runPlay(plans: HostPlan[], opts: PlayOptions, sink: Emit):
     let s = sessions.get(plan.host.name);
     if (!s) {
       const conn = opts.connectors?.get(plan.host.name) ?? connectorFor(plan.host.name, plan.connection);
-      const settings = { checkMode: opts.checkMode, diff: opts.diff, yes: opts.yes, stateDir: stateDirFor(plan.connection) };
+      const settings = { checkMode: opts.checkMode, diff: opts.diff, yes: opts.yes, stateDir: stateDirFor(plan.connection), envFile: opts.envFile };
       s = { session: new HostSession(conn, settings, emit, plan.host.name), conn };
       sessions.set(plan.host.name, s);
     }

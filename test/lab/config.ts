@@ -48,6 +48,8 @@ export interface VmSpec {
   components: string[];
   /** Installed into the image natively (in a chroot of it), kernel modules built there with dkms. */
   packages: string[];
+  /** Commands run in the image's chroot after the packages are installed (e.g. to undo what a postinst set up). */
+  afterInstall?: string[][];
   disks: VmDisk[];
   /** Seconds the VM gets to answer SSH (it boots under TCG). */
   bootTimeoutSec: number;
@@ -135,8 +137,11 @@ const servicesVm: VmSpec = {
   cpus: 2,
   rootGiB: 8,
   components: ['main'],
-  // busybox-static: the stand-in images are made of it.
-  packages: ['linux-image-amd64', 'docker.io', 'docker-cli', 'docker-compose', 'curl', 'busybox-static'],
+  // busybox-static: the stand-in images are made of it; postgresql: the lab's Immich database image is Debian's real
+  // PostgreSQL (the backup role dumps it and the restore drill loads the dump into a throwaway one).
+  packages: ['linux-image-amd64', 'docker.io', 'docker-cli', 'docker-compose', 'curl', 'busybox-static', 'postgresql'],
+  // The package's own cluster is not wanted: nothing of PostgreSQL runs on the VM itself, only in containers.
+  afterInstall: [['sh', '-c', 'pg_lsclusters -h | while read -r version cluster _; do pg_dropcluster "$version" "$cluster"; done']],
   disks: [],
   bootTimeoutSec: 300,
   standinImages: true,
@@ -144,7 +149,7 @@ const servicesVm: VmSpec = {
 
 /**
  * The images the lab builds (files/lab/standin-images), by the docker-stack role's image keys: stand-ins, except
- * Prometheus and the two exporters, which are Debian's real programs in a minimal image.
+ * Prometheus, the two exporters and PostgreSQL, which are Debian's real programs in a minimal image.
  */
 export const STANDIN_IMAGES: Record<string, string> = {
   traefik: 'msh-lab/traefik:standin',
@@ -152,7 +157,7 @@ export const STANDIN_IMAGES: Record<string, string> = {
   immich_server: 'msh-lab/immich-server:standin',
   immich_ml: 'msh-lab/immich-ml:standin',
   valkey: 'msh-lab/valkey:standin',
-  postgres: 'msh-lab/postgres:standin',
+  postgres: 'msh-lab/postgres:debian',
   grafana: 'msh-lab/grafana:standin',
   cadvisor: 'msh-lab/cadvisor:standin',
   prometheus: 'msh-lab/prometheus:debian',

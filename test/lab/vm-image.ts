@@ -23,6 +23,7 @@ interface Recipe {
   mirror: string;
   components: string[];
   packages: string[];
+  afterInstall?: string[][];
   rootGiB: number;
 }
 
@@ -56,6 +57,8 @@ function recipeOf(cfg: LabConfig, host: VmHost, base: BaseRootfs): Recipe {
     mirror: cfg.mirror,
     components: host.vm.components,
     packages: host.vm.packages,
+    // Only when there are some: a recipe without them stays the same as a stamp written before they existed.
+    ...(host.vm.afterInstall ? { afterInstall: host.vm.afterInstall } : {}),
     rootGiB: host.vm.rootGiB,
   };
 }
@@ -143,6 +146,7 @@ async function installPackages(cfg: LabConfig, host: VmHost, root: string, logFi
   writeFileSync(join(root, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   await chroot(['apt-get', 'update', '-q']);
   await chroot(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...host.vm.packages], 45 * 60_000);
+  for (const argv of host.vm.afterInstall ?? []) await chroot(argv);
   rmSync(join(root, 'usr', 'sbin', 'policy-rc.d'));
 
   const kernels = readdirSync(join(root, 'lib', 'modules'));

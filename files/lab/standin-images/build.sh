@@ -21,11 +21,22 @@ for program in prometheus promtool prometheus-node-exporter prometheus-postgres-
   for lib in $(ldd "$debs/usr/bin/$program" | grep -o '/[^ ]*'); do cp --parents -L "$lib" "$root"; done
 done
 rm -rf "$debs"
+# The real PostgreSQL the VM image carries (Debian's; no cluster of its own): server, client tools, their libraries,
+# its share files, the time zones and the C.UTF-8 locale initdb is given; its client tools on PATH as in the upstream images; setpriv to drop to postgres.
+pg=$(ls -d /usr/lib/postgresql/*/ | head -n1)
+pg=${pg%/}
+cp -a --parents "$pg" "/usr/share/postgresql/${pg##*/}" /usr/share/zoneinfo /usr/lib/locale/C.utf8 "$root"
+cp --parents /usr/bin/setpriv "$root"
+for elf in "$pg"/bin/* "$pg"/lib/*.so /usr/bin/setpriv; do
+  for lib in $(ldd "$elf" 2>/dev/null | grep -o '/[^ ]*'); do [ -e "$root$lib" ] || cp --parents -L "$lib" "$root"; done
+done
+for tool in pg_dump pg_dumpall pg_restore psql pg_isready; do ln -sf "../lib/postgresql/${pg##*/}/bin/$tool" "$root/usr/bin/$tool"; done
+mkdir -p "$root/var/run/postgresql"
 mkdir -p "$root/prometheus" "$root/var/lib/grafana"
 cp "$src"/bin/* "$root/usr/bin/"
 chmod 0755 "$root"/usr/bin/*
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
-printf 'root:x:0:\n' > "$root/etc/group"
+printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999::/var/lib/postgresql:/bin/sh\n' > "$root/etc/passwd"
+printf 'root:x:0:\npostgres:x:999:\n' > "$root/etc/group"
 tar -C "$root" -cf "$root.tar" .
 # One import; each image is then a commit of a (never started) container with its own entrypoint: the same layer,
 # no second import (an import takes ~13 s in the TCG VM).
@@ -39,10 +50,10 @@ commit() { # commit <tag> <entrypoint> [<description>]
   docker rm "$id" >/dev/null
   echo "$1"
 }
-for pair in traefik:traefik jellyfin:jellyfin immich-server:immich immich-ml:immich-ml valkey:valkey-server postgres:postgres grafana:grafana cadvisor:cadvisor never-healthy:never-healthy; do
+for pair in traefik:traefik jellyfin:jellyfin immich-server:immich immich-ml:immich-ml valkey:valkey-server grafana:grafana cadvisor:cadvisor never-healthy:never-healthy; do
   commit "msh-lab/${pair%%:*}:standin" "${pair#*:}"
 done
-for pair in prometheus:prometheus node-exporter:prometheus-node-exporter postgres-exporter:prometheus-postgres-exporter; do
+for pair in prometheus:prometheus node-exporter:prometheus-node-exporter postgres-exporter:prometheus-postgres-exporter postgres:postgres; do
   commit "msh-lab/${pair%%:*}:debian" "${pair#*:}" "media-server-home lab image: Debian's ${pair#*:} (the real program, not the upstream image)"
 done
 docker rmi msh-lab/standin-base:latest >/dev/null
