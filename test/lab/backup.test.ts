@@ -16,7 +16,7 @@ import { defaultLabConfig as cfg } from './lab.ts';
 import { useLab } from './use-lab.ts';
 
 const REPO = defaults.backup_repository;
-const ENV = ['--env-file', `${cfg.stateDir}/lab.env`];
+const ENV = ['--secrets', `${cfg.stateDir}/lab.env`];
 const t = suite('lab: backups with real restic and PostgreSQL, proven by the restore drill');
 useLab(t);
 
