@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Pair, type YAMLMap } from 'yaml';
 import type { VarValue } from '../api/role.ts';
 import { InputError } from '../errors.ts';
 import { closest } from './suggest.ts';
+import { parseYamlSource } from './yaml-source.ts';
 import type { Inventory, InventoryHost, SourcePos, VarSchema } from './types.ts';
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'];
@@ -21,21 +22,11 @@ export function loadInventory(file: string, schema: VarSchema): Inventory {
 }
 
 export function parseInventory(text: string, file: string, schema: VarSchema): Inventory {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const posAt = (offset: number): SourcePos => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
-  const posOf = (node: unknown): SourcePos => posAt((node as Node | null)?.range?.[0] ?? 0);
+  const { doc, posOf } = parseYamlSource(text, file, 'fix the YAML syntax at that place (indentation, a missing colon or quote)');
   const fail = (message: string, node: unknown, fix?: string): never => {
     throw new InputError(message, posOf(node), fix);
   };
 
-  const firstError = doc.errors[0];
-  if (firstError) {
-    throw new InputError(`invalid YAML: ${firstError.message.split('\n')[0]}`, posAt(firstError.pos[0]), 'fix the YAML syntax at that place (indentation, a missing colon or quote)');
-  }
   const root = doc.contents;
   if (!isMap(root)) fail('the inventory must be a mapping with the single key "all"', root, 'start the file with "all:" (see inventory/example.yml)');
   const rootMap = root as YAMLMap;

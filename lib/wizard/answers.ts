@@ -1,9 +1,10 @@
 /** An answers file: the questions' ids as YAML keys, with the line of each, for errors that point at it. */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.ts';
 import type { SourcePos } from '../inventory/types.ts';
 import { closest } from '../inventory/suggest.ts';
+import { parseYamlSource } from '../inventory/yaml-source.ts';
 
 export interface Answers {
   file: string;
@@ -23,15 +24,7 @@ export function loadAnswers(file: string, known: readonly string[]): Answers {
 }
 
 export function parseAnswers(text: string, file: string, known: readonly string[]): Answers {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const posAt = (offset: number): SourcePos => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
-  const posOf = (node: unknown): SourcePos => posAt((node as Node | null)?.range?.[0] ?? 0);
-  const firstError = doc.errors[0];
-  if (firstError) throw new InputError(`invalid YAML: ${firstError.message.split('\n')[0]}`, posAt(firstError.pos[0]), 'fix the YAML syntax at that place');
+  const { doc, posOf } = parseYamlSource(text, file);
   const out: Answers = { file, values: {}, positions: {} };
   const root = doc.contents;
   if (root == null || (isScalar(root) && root.value == null)) return out;
