@@ -1,7 +1,7 @@
 /**
  * inventory/hosts.yml from the answers, in Ansible's shape (all → vars, children pve / services), every key with the
- * description its role documents as a comment. Keys no role of this version knows (the backup role's, before it lands)
- * are written as comments, so the file always loads.
+ * description its role documents as a comment. Keys no role of this version knows (answers for a role not installed
+ * in this version) are written as comments, so the file always loads.
  */
 import { Document, isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { VarValue } from '../../lib/api/role.ts';
