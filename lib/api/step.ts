@@ -21,7 +21,7 @@ export interface StepContext {
   readonly conn: Connector;
   readonly checkMode: boolean;
   /**
-   * The run's .env file (--env-file), for a step that keeps a secret it generates there (a password the user must be
+   * The run's .env file (--secrets), for a step that keeps a secret it generates there (a password the user must be
    * able to find again off the host). Absent in contexts built outside a playbook run.
    */
   readonly envFile?: string;

@@ -13,7 +13,7 @@ export interface PlayOptions {
   diff: boolean;
   yes: boolean;
   forks: number;
-  /** The run's .env file (--env-file), for steps that keep a generated secret there. */
+  /** The run's .env file (--secrets), for steps that keep a generated secret there. */
   envFile?: string;
   /** For tests: reuse connectors instead of building them from the connection vars. */
   connectors?: Map<string, Connector>;
