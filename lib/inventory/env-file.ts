@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'dotenv';
 import { InputError } from '../errors.ts';
+import { modeOf, octal, writeFileAtomicLocal } from '../local-files.ts';
 import { registerSecret } from '../redact.ts';
 
 export interface EnvFile {
@@ -59,17 +59,10 @@ export function addEnvValue(file: string, name: string, value: string, comment: 
   let mode = 0o600;
   if (existsSync(file)) {
     text = readFileSync(file, 'utf8');
-    mode = statSync(file).mode & 0o777;
-    if (mode & 0o077) throw new Error(`${file} holds secrets but its mode is ${mode.toString(8).padStart(4, '0')}: chmod 600 ${file}`);
+    mode = modeOf(file)!;
+    if (mode & 0o077) throw new Error(`${file} holds secrets but its mode is ${octal(mode)}: chmod 600 ${file}`);
     if (name in parse(text)) throw new Error(`${file} already sets ${name}`);
   }
   const sep = text === '' || text.endsWith('\n') ? '' : '\n';
-  const tmp = join(dirname(file), `.${basename(file)}.msh-${process.pid}-${Date.now()}`);
-  try {
-    writeFileSync(tmp, `${text}${sep}# ${comment}\n${name}=${value}\n`, { mode, flag: 'wx' });
-    chmodSync(tmp, mode);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeFileAtomicLocal(file, `${text}${sep}# ${comment}\n${name}=${value}\n`, mode);
 }

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modeOf, octal, privateDir, writeFileAtomicLocal } from './files.ts';
+import { modeOf, octal, privateDir, writeFileAtomicLocal } from '../local-files.ts';
 import { openssl, subjectWithCn } from './openssl.ts';
 
 export interface CaFiles {

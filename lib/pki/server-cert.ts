@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { basename, dirname, join } from 'node:path';
 import type { CaFiles } from './ca.ts';
 import { newPrivateKeyPem, randomSerial } from './ca.ts';
-import { writeFileAtomicLocal } from './files.ts';
+import { writeFileAtomicLocal } from '../local-files.ts';
 import { openssl, subjectWithCn } from './openssl.ts';
 
 export interface ServerCertFiles {

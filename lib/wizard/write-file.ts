@@ -3,8 +3,9 @@
  * an answers-file run needs --overwrite (otherwise the diff is printed and the run refuses). The mode is always set,
  * also when the content is unchanged (a .env left readable by others gets 0600).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { modeOf, writeFileAtomicLocal } from '../local-files.ts';
 import { contentDiff } from '../modules/diff.ts';
 
 export type WriteOutcome = 'created' | 'unchanged' | 'replaced' | 'kept';
@@ -36,24 +37,19 @@ export function pendingReplacement(path: string, content: string): string | unde
 }
 
 export async function writeReviewed(req: WriteRequest): Promise<WriteOutcome> {
-  const before = existsSync(req.path) ? readFileSync(req.path) : null;
-  if (before && before.toString('utf8') === req.content) {
-    if ((statSync(req.path).mode & 0o777) !== req.mode) chmodSync(req.path, req.mode);
-    return 'unchanged';
-  }
-  if (before) {
-    const diff = contentDiff(req.path, before, req.content);
+  const existed = existsSync(req.path);
+  const diff = pendingReplacement(req.path, req.content);
+  const keepWithMode = (outcome: WriteOutcome): WriteOutcome => {
+    if (modeOf(req.path) !== req.mode) chmodSync(req.path, req.mode);
+    return outcome;
+  };
+  if (existed && diff === undefined) return keepWithMode('unchanged');
+  if (diff !== undefined) {
     if ('overwrite' in req.consent) {
       if (!req.consent.overwrite) throw new OverwriteRefused(req.path, diff);
-    } else if (!(await req.consent.ask(diff))) {
-      if ((statSync(req.path).mode & 0o777) !== req.mode) chmodSync(req.path, req.mode);
-      return 'kept';
-    }
+    } else if (!(await req.consent.ask(diff))) return keepWithMode('kept');
   }
   mkdirSync(dirname(req.path), { recursive: true });
-  const tmp = `${req.path}.msh-tmp-${process.pid}`;
-  writeFileSync(tmp, req.content, { mode: req.mode });
-  chmodSync(tmp, req.mode);
-  renameSync(tmp, req.path);
-  return before ? 'replaced' : 'created';
+  writeFileAtomicLocal(req.path, req.content, req.mode);
+  return existed ? 'replaced' : 'created';
 }

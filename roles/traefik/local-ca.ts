@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Step } from '../../lib/api/step.ts';
 import { caFiles, createCa, fixCaModes, inspectCa, type CaFiles } from '../../lib/pki/ca.ts';
-import { writeFileAtomicLocal } from '../../lib/pki/files.ts';
+import { writeFileAtomicLocal } from '../../lib/local-files.ts';
 import { namesOutside, permittedDnsNames } from '../../lib/pki/name-constraints.ts';
 import { issueServerCert, reissueReasons, type ServerCertFiles } from '../../lib/pki/server-cert.ts';
 import { CA_EXPORT_NAME, SERVER_CERT_NAME } from './names.ts';

@@ -1,4 +1,4 @@
-/** Writing key and certificate files on the controller: keys never exist with a mode others can read, not even briefly. */
+/** Writing files on the controller (keys, certificates, .env, the wizard's files): never readable with a wider mode, not even briefly. */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
