@@ -110,20 +110,21 @@ export async function runSetup(argv: string[], io: SetupIo = defaultIo(), o: Set
   const inventoryText = renderInventory(setup, schema);
   const newEnv = renderEnv(setup, envText);
   const outcomes: [string, WriteOutcome][] = [];
+  const refuse = (refused: { path: string; diff: string }[]): number => {
+    for (const { path, diff } of refused) {
+      io.err(diff);
+      io.err(`error: ${path} exists and differs from what the wizard would write; not replaced`);
+    }
+    io.err(`  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --secrets)${outcomes.length === 0 ? '; nothing was written' : ''}`);
+    return EXIT.failed;
+  };
   if (!prompter.interactive && !opts.overwrite) {
     // Refuse before writing anything: a run that wrote the inventory and then refused .env would be half-applied.
-    const refused = [[opts.inventory, inventoryText], [opts.envFile, newEnv]].flatMap(([path, content]) => {
-      const diff = pendingReplacement(path!, content!);
-      return diff === undefined ? [] : [[path!, diff] as const];
-    });
-    if (refused.length > 0) {
-      for (const [path, diff] of refused) {
-        io.err(diff);
-        io.err(`error: ${path} exists and differs from what the wizard would write; not replaced`);
-      }
-      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --secrets); nothing was written');
-      return EXIT.failed;
-    }
+    const refused = [
+      { path: opts.inventory, diff: pendingReplacement(opts.inventory, inventoryText) },
+      { path: opts.envFile, diff: pendingReplacement(opts.envFile, newEnv) },
+    ].filter((r): r is { path: string; diff: string } => r.diff !== undefined);
+    if (refused.length > 0) return refuse(refused);
   }
   try {
     const consent = prompter.interactive
@@ -139,12 +140,8 @@ export async function runSetup(argv: string[], io: SetupIo = defaultIo(), o: Set
     if (outcomes[0]![1] !== 'kept') loadInventory(opts.inventory, schema);
     outcomes.push([opts.envFile, await writeReviewed({ path: opts.envFile, content: newEnv, mode: 0o600, consent })]);
   } catch (e) {
-    if (e instanceof OverwriteRefused) {
-      io.err(e.diff);
-      io.err(`error: ${e.message}; not replaced`);
-      io.err('  fix: rerun with --overwrite to replace it, or pass another path (--inventory / --secrets)');
-      return EXIT.failed;
-    }
+    // Only when a file changed between the check above and the write.
+    if (e instanceof OverwriteRefused) return refuse([{ path: e.path, diff: e.diff }]);
     if ((e as Error).name === 'ExitPromptError') {
       io.err('setup interrupted');
       return EXIT_INTERRUPTED;
