@@ -7,5 +7,5 @@ await main({
   name: 'backup',
   description: 'Reruns the backup role: restic, its repositories and password, the backup, check and drill timers; --now <schedule> runs one now.',
   roles: [backup],
-  allRoles: allRoles.includes(backup) ? allRoles : [...allRoles, backup],
+  allRoles,
 });

@@ -3,7 +3,4 @@ import { main } from '../lib/cli/playbook.ts';
 import { allRoles } from '../roles/index.ts';
 import { monitoring } from '../roles/monitoring/index.ts';
 
-// Until the role is in roles/index.ts, its variables are added to the inventory schema here.
-const roles = allRoles.includes(monitoring) ? allRoles : [...allRoles, monitoring];
-
-await main({ name: 'monitoring', description: "Reruns the monitoring role: Prometheus's and Grafana's configuration, the dashboards and the monitoring containers.", roles: [monitoring], allRoles: roles });
+await main({ name: 'monitoring', description: "Reruns the monitoring role: Prometheus's and Grafana's configuration, the dashboards and the monitoring containers.", roles: [monitoring], allRoles });
