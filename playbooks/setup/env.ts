@@ -5,7 +5,7 @@
  */
 import { parse } from 'dotenv';
 import { registerSecret } from '../../lib/redact.ts';
-import { generateSecret } from '../../lib/wizard/secret.ts';
+import { generateSecret } from '../../lib/crypto/secret.ts';
 import { ENV_NAMES, offsiteEnvNames } from './inventory.ts';
 import type { Setup } from './model.ts';
 

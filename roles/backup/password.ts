@@ -5,12 +5,10 @@
  * its password back to .env instead (the repository was made with it). Never changed afterwards: a password that does
  * not open the existing repository is an error, never a reason to make a new repository.
  */
-import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'dotenv';
 import type { Change, Step, StepContext } from '../../lib/api/step.ts';
 import { shq } from '../../lib/connectors/shell.ts';
-import { addEnvValue } from '../../lib/inventory/env-file.ts';
+import { generateSecret } from '../../lib/crypto/secret.ts';
+import { addEnvValue, loadEnvFile } from '../../lib/inventory/env-file.ts';
 import { lazyFile } from '../../lib/modules/lazy-file.ts';
 import { registerSecret } from '../../lib/redact.ts';
 import { openRepository } from './repository.ts';
@@ -18,25 +16,16 @@ import { PASSWORD_ENV, type Layout, type V } from './settings.ts';
 
 export const PASSWORD_LENGTH = 40;
 export const MIN_PASSWORD_LENGTH = 16;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** What the steps of one run know of the password; filled by the .env step's check. */
 export interface PasswordState {
   value?: string;
 }
 
-export function generatePassword(): string {
-  const pw = Array.from({ length: PASSWORD_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-  registerSecret(pw);
-  return pw;
-}
+export const generatePassword = (): string => generateSecret(PASSWORD_LENGTH);
 
-function envPassword(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const value = parse(readFileSync(file, 'utf8'))[PASSWORD_ENV];
-  if (value) registerSecret(value);
-  return value || undefined;
-}
+/** RESTIC_PASSWORD in the run's .env (read as the playbook read it: mode checked, values registered for redaction). */
+const envPassword = (file: string): string | undefined => loadEnvFile(file).values[PASSWORD_ENV] || undefined;
 
 /** The host's password file, or undefined when it has none. */
 async function hostPassword(ctx: StepContext, layout: Layout): Promise<string | undefined> {

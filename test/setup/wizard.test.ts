@@ -14,7 +14,7 @@ import { planRun } from '../../lib/runner/plan.ts';
 import type { RunOptions } from '../../lib/runner/options.ts';
 import { parseAnswers } from '../../lib/wizard/answers.ts';
 import { AnswersPrompter } from '../../lib/wizard/answers-prompter.ts';
-import { generateSecret } from '../../lib/wizard/secret.ts';
+import { generateSecret } from '../../lib/crypto/secret.ts';
 import type { SshCheck } from '../../lib/wizard/ssh-access.ts';
 import type { Facts } from '../../lib/facts/facts.ts';
 import { allRoles, siteRoles } from '../../roles/index.ts';
