@@ -48,6 +48,7 @@ Options:
   --only ours|ansible   measure only one side (no ratios)
   --host <name>         the host for (a) and Ansible (default services: not Proxmox, all of hardening applies)
   --inventory <file>    default inventory/lab.yml (written by the lab's up)
+  --secrets <file>      the .env of the run (default the harness's /var/lib/media-server-home/lab/lab.env)
   --skip-first          leave out (a) (its resets purge packages: the longest part)
   --up                  start the lab if it is not up, and stop it at the end if this run started it
   --json                print the JSON result instead of the table
@@ -65,6 +66,7 @@ function options() {
       only: { type: 'string' },
       host: { type: 'string', default: 'services' },
       inventory: { type: 'string', default: 'inventory/lab.yml' },
+      secrets: { type: 'string', default: join(defaultLabConfig.stateDir, 'lab.env') },
       'skip-first': { type: 'boolean', default: false },
       up: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -137,13 +139,13 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
   mkdirSync(join(resultsDir, 'logs'), { recursive: true });
   const logDir = join(resultsDir, 'logs');
   const inv = o.inventory;
-  const site = ['zx', 'playbooks/site.ts', '-i', inv, '--skip-tags', 'tailscale', '--json', '--log-dir', logDir];
-  const sameRoles = ['zx', 'playbooks/site.ts', '-i', inv, '--tags', 'base,hardening', '--limit', o.host, '--json', '--log-dir', logDir];
+  const site = ['zx', 'playbooks/site.ts', '-i', inv, '--secrets', o.secrets, '--skip-tags', 'tailscale', '--json', '--log-dir', logDir];
+  const sameRoles = ['zx', 'playbooks/site.ts', '-i', inv, '--secrets', o.secrets, '--tags', 'base,hardening', '--limit', o.host, '--json', '--log-dir', logDir];
   const ours = o.only !== 'ansible';
   const ansible = o.only !== 'ours';
 
   // The host, its connection and the role variables, as our runner resolves them.
-  const cli = parseCli(['-i', inv, '--limit', o.host]);
+  const cli = parseCli(['-i', inv, '--secrets', o.secrets, '--limit', o.host]);
   const inventory = loadInventory(inv, buildSchema(allRoles));
   const [plan] = planRun(inventory, [base, hardening], loadEnvFile(cli.envFile), cli);
   if (!plan) throw new Error(`host ${o.host} is not in ${inv}`);
