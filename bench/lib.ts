@@ -21,6 +21,30 @@ export function runEnd(stdout: string): Extract<RunEvent, { type: 'run-end' }> |
   return undefined;
 }
 
+/** "role: step — what changed" of every step a playbook run's --json output reports changed. */
+export function changedSteps(stdout: string): string[] {
+  const out: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as RunEvent;
+    if (e.type === 'step' && e.status === 'changed') out.push(`${e.host} ${e.role}: ${e.title}${e.message ? ` — ${e.message}` : ''}`);
+    if (e.type === 'handler' && e.status === 'changed') out.push(`${e.host} ${e.role}: handler ${e.name}`);
+  }
+  return out;
+}
+
+/** The tasks (and handlers) ansible-playbook's default output reports "changed" on a host. */
+export function ansibleChangedTasks(stdout: string): string[] {
+  const out: string[] = [];
+  let task = '';
+  for (const line of stdout.split('\n')) {
+    const t = /^(?:TASK|RUNNING HANDLER) \[(.+)\] \**$/.exec(line.trim());
+    if (t) task = t[1]!;
+    else if (/^changed: \[/.test(line) && task) out.push(`${/\[(.+?)\]/.exec(line)![1]} ${task}${/=> \(item=/.test(line) ? ` (${line.slice(line.indexOf('(item=') + 6, line.lastIndexOf(')'))})` : ''}`);
+  }
+  return out;
+}
+
 export interface AnsibleRecap {
   host: string;
   ok: number;
@@ -82,6 +106,8 @@ export interface BenchResult {
     counters?: HostCounters[];
     /** Changes our rerun found right after Ansible's converge: 0 means Ansible left the host exactly as we would. */
     changesAfterAnsible?: number;
+    /** Those changes, one line each (host role: step — what). */
+    changedAfterAnsible?: string[];
   };
   ansible?: {
     version: string;
@@ -89,6 +115,8 @@ export interface BenchResult {
     rerun?: Measure;
     /** changed= of Ansible's reruns on the host we converged: 0 means it agrees with our state. */
     changedOnRerun?: number[];
+    /** The tasks Ansible's first rerun on our state changed. */
+    changedTasksOnRerun?: string[];
   };
   ratios?: { firstConverge?: number; rerun?: number };
   targets?: { roundTripsPerRole: boolean | undefined; speedup: boolean | undefined };
@@ -119,7 +147,11 @@ export function formatTable(r: BenchResult): string {
     const t = (v: boolean | undefined) => (v === undefined ? 'not measured' : v ? 'met' : 'MISSED');
     out.push(`Targets: ≤${TARGET_ROUND_TRIPS_PER_ROLE} round trips per role per host: ${t(r.targets.roundTripsPerRole)}; ≥${TARGET_SPEEDUP}× faster than Ansible on a rerun: ${t(r.targets.speedup)}`);
   }
-  if (r.ours?.changesAfterAnsible !== undefined) out.push(`Equivalence: our rerun after Ansible's converge changed ${r.ours.changesAfterAnsible} step(s); Ansible's reruns on our state reported changed=${r.ansible?.changedOnRerun?.join(',') ?? '—'}`);
+  if (r.ours?.changesAfterAnsible !== undefined || r.ansible?.changedOnRerun) {
+    out.push(`Equivalence: our rerun after Ansible's converge changed ${r.ours?.changesAfterAnsible ?? '—'} step(s); Ansible's reruns on our state reported changed=${r.ansible?.changedOnRerun?.join(',') ?? '—'}`);
+    for (const c of r.ours?.changedAfterAnsible ?? []) out.push(`  ours after Ansible: ${c}`);
+    for (const c of r.ansible?.changedTasksOnRerun ?? []) out.push(`  Ansible on ours: ${c}`);
+  }
   return out.join('\n');
 }
 

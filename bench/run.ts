@@ -18,8 +18,10 @@ import { base } from '../roles/base/index.ts';
 import { hardening } from '../roles/hardening/index.ts';
 import { defaultLabConfig, down, isRunning, up } from '../test/lab/lab.ts';
 import {
+  ansibleChangedTasks,
   ansibleInventory,
   ansibleRecap,
+  changedSteps,
   formatTable,
   hostCounters,
   measure,
@@ -206,8 +208,9 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
       if (ansible) result.ansible!.firstConverge = measure(ansibleRuns);
       if (ours && ansible) {
         // Ansible converged last: what does ours still find to change? (0: the two leave the host the same.)
-        const after = runEnd((await timed('ours after Ansible (not timed)', 'npx', sameRoles)).stdout);
-        result.ours!.changesAfterAnsible = after?.recap.reduce((n, r) => n + r.changed, 0);
+        const { stdout } = await timed('ours after Ansible (not timed)', 'npx', sameRoles);
+        result.ours!.changesAfterAnsible = runEnd(stdout)?.recap.reduce((n, r) => n + r.changed, 0);
+        result.ours!.changedAfterAnsible = changedSteps(stdout);
       } else if (ansible) {
         await reset();
         await timed('ours, back to our state (not timed)', 'npx', sameRoles);
@@ -223,6 +226,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
         const r = await ansiblePlay();
         runs.push(r.seconds);
         changed.push(ansibleRecap(r.stdout).reduce((n, x) => n + x.changed, 0));
+        if (i === 0) result.ansible!.changedTasksOnRerun = ansibleChangedTasks(r.stdout);
       }
       result.ansible!.rerun = measure(runs);
       result.ansible!.changedOnRerun = changed;
@@ -240,7 +244,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
         runs.push(r.seconds);
         const end = runEnd(r.stdout);
         const changed = end?.recap.reduce((n, x) => n + x.changed, 0) ?? -1;
-        if (changed !== 0) log(`  warning: this "no-change" rerun changed ${changed} step(s)`);
+        if (changed !== 0) log(`  warning: this "no-change" rerun changed ${changed} step(s):\n    ${changedSteps(r.stdout).join('\n    ')}`);
         if (end && i === o.runs - 1) result.ours!.counters = hostCounters(end.recap);
       }
       result.ours!.rerunSite = measure(runs);

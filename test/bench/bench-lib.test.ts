@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCollect } from '../../lib/connectors/process.ts';
 import type { HostRecap } from '../../lib/runner/events.ts';
-import { ansibleInventory, ansibleRecap, formatTable, hostCounters, median, runEnd, type BenchResult } from '../../bench/lib.ts';
+import { ansibleChangedTasks, ansibleInventory, ansibleRecap, changedSteps, formatTable, hostCounters, median, runEnd, type BenchResult } from '../../bench/lib.ts';
 import { parse } from 'yaml';
 
 const b = suite('bench: statistics, parsing, table');
@@ -30,6 +30,26 @@ b('runEnd finds the recap among JSON lines and other output', () => {
 b('ansibleRecap reads PLAY RECAP', () => {
   const out = `TASK [x] ***\nok: [services]\n\nPLAY RECAP *********\nservices                   : ok=21   changed=0    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0   \n`;
   assert.equal(ansibleRecap(out), [{ host: 'services', ok: 21, changed: 0, unreachable: 0, failed: 0 }]);
+});
+
+b('which steps and tasks changed: ours from the --json events, Ansible from its default output', () => {
+  const ours = [
+    JSON.stringify({ type: 'step', host: 'services', role: 'hardening', index: 5, title: 'Firewall: UFW allows only the LAN and Tailscale', status: 'changed', message: 'ufw: delete "allow 41641/udp"', ms: 9 }),
+    JSON.stringify({ type: 'step', host: 'services', role: 'base', index: 0, title: 'Set time zone', status: 'ok', ms: 1 }),
+    JSON.stringify({ type: 'handler', host: 'services', role: 'hardening', name: 'reload ufw', status: 'changed' }),
+  ].join('\n');
+  assert.equal(changedSteps(ours), ['services hardening: Firewall: UFW allows only the LAN and Tailscale — ufw: delete "allow 41641/udp"', 'services hardening: handler reload ufw']);
+  const ansible = [
+    'TASK [hardening : Firewall: UFW default policies] ******',
+    "ok: [services] => (item={'direction': 'incoming', 'policy': 'deny'})",
+    "changed: [services] => (item={'direction': 'routed', 'policy': 'deny'})",
+    '',
+    'TASK [hardening : Fail2ban jails] ****',
+    'ok: [services]',
+    'RUNNING HANDLER [hardening : Reload ufw] ****',
+    'changed: [services]',
+  ].join('\n');
+  assert.equal(ansibleChangedTasks(ansible), ["services hardening : Firewall: UFW default policies ({'direction': 'routed', 'policy': 'deny'})", 'services hardening : Reload ufw']);
 });
 
 b('hostCounters: per-role maximum and the ≤2 target', () => {
