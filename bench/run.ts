@@ -234,7 +234,15 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
     if (ours) {
       log(`(b) ours: no-change rerun of base + hardening on ${o.host}, ${o.runs} runs`);
       const same: number[] = [];
-      for (let i = 0; i < o.runs; i++) same.push((await timed(`ours ${i + 1}`, 'npx', sameRoles)).seconds);
+      for (let i = 0; i < o.runs; i++) {
+        const r = await timed(`ours ${i + 1}`, 'npx', sameRoles);
+        same.push(r.seconds);
+        if (i === 0 && ansible && result.ours!.changesAfterAnsible === undefined) {
+          // Without (a), Ansible's reruns just ran on this host: what does ours find to change after them?
+          result.ours!.changesAfterAnsible = runEnd(r.stdout)?.recap.reduce((n, x) => n + x.changed, 0);
+          result.ours!.changedAfterAnsible = changedSteps(r.stdout);
+        }
+      }
       result.ours!.rerunSameRoles = measure(same);
 
       log(`(b) ours: no-change rerun of the whole site, ${o.runs} runs`);
