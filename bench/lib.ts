@@ -98,6 +98,8 @@ export interface BenchResult {
   time: string;
   host: string;
   runs: number;
+  /** What the lab's hosts were: the same tool is ~10× slower in a TCG VM than in a container. */
+  lab?: string;
   ours?: {
     firstConverge?: Measure;
     rerunSameRoles?: Measure;
@@ -133,7 +135,7 @@ export function formatTable(r: BenchResult): string {
   rows.push(['(c) --check, whole site', f(r.ours?.checkSite?.median), '', '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-  const out = [`Benchmark (${r.runs} runs each, wall-clock seconds; ${r.time})`, ...lines, ''];
+  const out = [`Benchmark (${r.runs} runs each, wall-clock seconds; ${r.time}${r.lab ? `; lab: ${r.lab}` : ''})`, ...lines, ''];
   if (r.ours?.counters) {
     out.push('Connector counters, no-change rerun of the whole site (one run):');
     const head = ['host', 'connections', 'commands', 'round trips', 'setup', 'max per role', '≤2 per role'];

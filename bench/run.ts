@@ -52,6 +52,7 @@ Options:
   --inventory <file>    default inventory/lab.yml (written by the lab's up)
   --secrets <file>      the .env of the run (default the harness's /var/lib/media-server-home/lab/lab.env)
   --skip-first          leave out (a) (its resets purge packages: the longest part)
+  --skip-site           leave out the whole-site parts of (b) and (c) (a lab without Docker or ZFS disks, e.g. nspawn hosts)
   --up                  start the lab if it is not up, and stop it at the end if this run started it
   --json                print the JSON result instead of the table
   -h, --help            this help
@@ -70,6 +71,7 @@ function options() {
       inventory: { type: 'string', default: 'inventory/lab.yml' },
       secrets: { type: 'string', default: join(defaultLabConfig.stateDir, 'lab.env') },
       'skip-first': { type: 'boolean', default: false },
+      'skip-site': { type: 'boolean', default: false },
       up: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -160,7 +162,8 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
   const ansibleEnv = { ANSIBLE_CONFIG: join(ansibleDir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' };
   const ansiblePlay = () => timed('ansible-playbook site.yml', 'ansible-playbook', ['-i', ansibleInv, join(ansibleDir, 'site.yml')], ansibleEnv);
 
-  const result: BenchResult = { time: new Date().toISOString(), host: o.host, runs: o.runs };
+  const lab = defaultLabConfig.hosts.map((h) => `${h.name} ${h.kind === 'vm' ? 'VM (qemu TCG)' : 'container (systemd-nspawn)'}`).join(', ');
+  const result: BenchResult = { time: new Date().toISOString(), host: o.host, runs: o.runs, lab };
   if (ours) result.ours = {};
   if (ansible) {
     const v = await spawnCollect('ansible-playbook', ['--version']).catch(() => undefined);
@@ -245,6 +248,8 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
       }
       result.ours!.rerunSameRoles = measure(same);
 
+    }
+    if (ours && !o['skip-site']) {
       log(`(b) ours: no-change rerun of the whole site, ${o.runs} runs`);
       const runs: number[] = [];
       for (let i = 0; i < o.runs; i++) {
