@@ -15,10 +15,27 @@ export interface RunResult {
 }
 
 export interface ConnectorStats {
-  /** Connections opened (SSH master connections; 0 for local). */
+  /**
+   * SSH connections opened: master connections started (ControlMaster), plus every ssh process that is not multiplexed
+   * (verifyNewConnection's fresh logins). 0 for local.
+   */
   connections: number;
-  /** Remote commands executed. */
+  /** Commands executed through run(): what the runner, the steps and the handlers asked for. */
   commands: number;
+  /**
+   * Remote round trips: every command that went to the host and back (one ssh exec over the master, or a fresh
+   * connection). Besides run() it counts the connection test at connect, the one-time sudo check, the upload of a script
+   * too long for the command line, and verifyNewConnection. Local: every process run, as for commands.
+   */
+  roundTrips: number;
+}
+
+/** A fresh, zeroed counter set. */
+export const emptyStats = (): ConnectorStats => ({ connections: 0, commands: 0, roundTrips: 0 });
+
+/** What `later` counted since `earlier` (two snapshots of the same connector's stats). */
+export function statsSince(earlier: ConnectorStats, later: ConnectorStats): ConnectorStats {
+  return { connections: later.connections - earlier.connections, commands: later.commands - earlier.commands, roundTrips: later.roundTrips - earlier.roundTrips };
 }
 
 export interface Connector {

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { CommandTimeoutError, type Connector, type ConnectorStats, type RunOptions, type RunResult } from './connector.ts';
+import { CommandTimeoutError, emptyStats, type Connector, type ConnectorStats, type RunOptions, type RunResult } from './connector.ts';
 import { spawnCollect } from './process.ts';
 
 export interface LocalConnectorOptions {
@@ -11,7 +11,7 @@ export interface LocalConnectorOptions {
 export class LocalConnector implements Connector {
   readonly kind = 'local' as const;
   readonly target = 'local';
-  readonly stats: ConnectorStats = { connections: 0, commands: 0 };
+  readonly stats: ConnectorStats = emptyStats();
   private readonly isRoot = userInfo().uid === 0;
 
   constructor(private readonly opts: LocalConnectorOptions = {}) {}
@@ -20,6 +20,7 @@ export class LocalConnector implements Connector {
 
   async run(script: string, opts: RunOptions = {}): Promise<RunResult> {
     this.stats.commands++;
+    this.stats.roundTrips++;
     const become = (opts.become ?? this.opts.become ?? false) && !this.isRoot;
     const [file, args] = become ? ['sudo', ['-n', '--', 'sh', '-c', script]] : ['sh', ['-c', script]];
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? 600_000;

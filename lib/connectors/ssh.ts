@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import {
   CommandTimeoutError,
+  emptyStats,
   UnreachableError,
   type Connector,
   type ConnectorStats,
@@ -55,7 +56,7 @@ const SSH_CONNECTION_ERROR =
 export class SshConnector implements Connector {
   readonly kind = 'ssh' as const;
   readonly target: string;
-  readonly stats: ConnectorStats = { connections: 0, commands: 0 };
+  readonly stats: ConnectorStats = emptyStats();
 
   readonly host: string;
   readonly port: number;
@@ -179,6 +180,7 @@ export class SshConnector implements Connector {
       this.stats.connections++;
     }
     // Prove that commands run, and learn whether coreutils `timeout` exists for remote-side cleanup.
+    this.stats.roundTrips++;
     const probe = await spawnCollect(
       this.ssh,
       [...this.baseArgs('auto'), '--', this.host, 'command -v timeout >/dev/null 2>&1 && echo msh-timeout; echo msh-ok'],
@@ -282,6 +284,7 @@ export class SshConnector implements Connector {
 
   /** Runs a command line over the master; connection failures (exit 255 with an ssh message) become UnreachableError. */
   private async exec(remote: string, input: string | Buffer | undefined, timeoutMs: number): Promise<SpawnResult> {
+    this.stats.roundTrips++;
     const res = await spawnCollect(this.ssh, [...this.baseArgs('auto'), '--', this.host, remote], { input, timeoutMs });
     this.lastUse = Date.now();
     if (!res.timedOut && res.code === 255 && isConnectionError(res.stderr)) {
@@ -311,6 +314,9 @@ export class SshConnector implements Connector {
     const args = this.baseArgs('no').map((a) => (a.startsWith('ControlPath=') ? 'ControlPath=none' : a));
     const until = Date.now() + 10_000;
     for (;;) {
+      // Not multiplexed: a connection of its own, and one round trip.
+      this.stats.connections++;
+      this.stats.roundTrips++;
       const res = await spawnCollect(this.ssh, [...args, '--', this.host, 'echo msh-new-connection-ok'], {
         timeoutMs: (this.connectTimeoutSec + 20) * 1000,
       });

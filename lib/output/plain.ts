@@ -31,6 +31,9 @@ export function plainRenderer(write: (line: string) => void, verbosity: number):
         if (e.diff) write(indent(colourDiff(e.diff.trimEnd())));
         break;
       }
+      case 'role-end':
+        if (verbosity > 1) write(style.dim(`[${e.host}]   ${e.role}: ${plural(e.cost.roundTrips, 'round trip')}, ${plural(e.cost.connections, 'new connection')} (${e.cost.seconds.toFixed(1)} s)`));
+        break;
       case 'handler':
         write(`[${e.host}]   handler ${e.name} … ${e.status === 'failed' ? style.red('FAILED') : e.status === 'changed' ? style.yellow('ran') : style.dim('skipped')}${e.message ? `: ${e.message}` : ''}`);
         break;
@@ -54,6 +57,8 @@ export function plainRenderer(write: (line: string) => void, verbosity: number):
 export function playHeader(playbook: string, checkMode: boolean, hosts: string[]): string {
   return style.bold(`PLAY ${playbook}${checkMode ? ' (check mode: nothing will be changed)' : ''} on ${hosts.join(', ')}`);
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function indent(text: string): string {
   return text

@@ -1,5 +1,5 @@
 import type { Change, Handler, ProbeResult, StepContext } from '../api/step.ts';
-import { UnreachableError, type Connector } from '../connectors/connector.ts';
+import { emptyStats, statsSince, UnreachableError, type Connector } from '../connectors/connector.ts';
 import { FACTS_SCRIPT, parseFacts } from '../facts/gather.ts';
 import type { Facts } from '../facts/facts.ts';
 import type { Emit, HostRecap, StepStatus } from './events.ts';
@@ -38,7 +38,7 @@ export class HostSession {
     host: string,
   ) {
     this.host = host;
-    this.recap = { host, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, seconds: 0, connections: 0, commands: 0 };
+    this.recap = { host, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, seconds: 0, connections: 0, commands: 0, roundTrips: 0, setup: emptyStats(), roles: [] };
   }
 
   get stopped(): boolean {
@@ -51,9 +51,13 @@ export class HostSession {
     if (this.state === 'stopped' || !this.run) return false;
     const { emit, host } = this;
     emit({ type: 'role-start', host, role: pr.role.name });
+    const before = { ...this.conn.stats };
+    const t0 = Date.now();
     const ok = await runRole(pr, this.run);
     if (ok && pr.role.summary) emitSummary(pr, this.run);
-    emit({ type: 'role-end', host, role: pr.role.name });
+    const cost = { role: pr.role.name, ...statsSince(before, this.conn.stats), seconds: (Date.now() - t0) / 1000 };
+    this.recap.roles.push(cost);
+    emit({ type: 'role-end', host, role: pr.role.name, cost });
     if (!ok) this.state = 'stopped';
     return ok;
   }
@@ -63,6 +67,7 @@ export class HostSession {
     recap.seconds = (Date.now() - this.started) / 1000;
     recap.connections = conn.stats.connections;
     recap.commands = conn.stats.commands;
+    recap.roundTrips = conn.stats.roundTrips;
     this.emit({ type: 'host-end', host: this.host, recap });
     return recap;
   }
@@ -70,6 +75,7 @@ export class HostSession {
   private async start(): Promise<void> {
     const { conn, emit, host, recap, settings } = this;
     emit({ type: 'host-start', host, target: conn.target });
+    const before = { ...conn.stats };
     try {
       await conn.connect();
       const res = await conn.run(`${FACTS_SCRIPT}\necho ${STATE_MARK}\n${readPendingScript(settings.stateDir)}`);
@@ -90,6 +96,8 @@ export class HostSession {
         recap.failed++;
         emit({ type: 'host-error', host, message: (err as Error).message });
       }
+    } finally {
+      recap.setup = statsSince(before, conn.stats);
     }
   }
 }

@@ -134,6 +134,8 @@ if (skip) {
     assert.is(withInput.code, 3);
     assert.is(withInput.stdout, `lines=${count}\n${sha256(input)}\n`);
     assert.is(c.stats.commands, 2);
+    // Each script went up first (a round trip of its own), then ran; plus the connection test at connect.
+    assert.is(c.stats.roundTrips, 1 + 2 * 2);
 
     const left = await c.run('ls /tmp | grep -c "^msh-script\\." || true');
     assert.is(left.stdout.trim(), '0');
@@ -269,6 +271,7 @@ if (skip) {
     await Promise.all(Array.from({ length: 5 }, (_, i) => c.run(`echo p${i}`)));
     assert.is(c.stats.connections, 1);
     assert.is(c.stats.commands, 15);
+    assert.is(c.stats.roundTrips, 16, 'the 15 commands and the connection test');
 
     const socket = await c.controlPath();
     assert.ok(socket.startsWith(`${c.controlDir}/`));
@@ -282,6 +285,29 @@ if (skip) {
     assert.not.ok(existsSync(socket), 'control socket removed');
     assert.equal(readdirSync(c.controlDir), []);
     await c.close(); // idempotent
+  });
+
+  Ssh('counters: N commands over one connection; sudo check and new-connection checks counted', async (ctx) => {
+    const N = 7;
+    const logins = () => (fixture(ctx).logs().match(new RegExp(`Accepted publickey for ${SUDO_USER} `, 'g')) ?? []).length;
+    const loginsBefore = logins();
+    const c = make(ctx, { user: SUDO_USER, become: true });
+    assert.equal(c.stats, { connections: 0, commands: 0, roundTrips: 0 });
+    for (let i = 0; i < N; i++) assert.is((await c.run(`echo ${i}`)).code, 0);
+    // One master connection; the connection test at connect and the one-time `sudo -n true` are round trips too.
+    assert.equal(c.stats, { connections: 1, commands: N, roundTrips: N + 2 });
+
+    // Counted from the host's side as well: sshd logged exactly one login for the user.
+    assert.is(logins() - loginsBefore, 1, fixture(ctx).logs());
+
+    // verifyNewConnection is not multiplexed: a connection (and a round trip) of its own.
+    await c.verifyNewConnection();
+    assert.equal(c.stats, { connections: 2, commands: N, roundTrips: N + 3 });
+
+    // A master closed in between (as after ControlPersist) is reopened on the next command, and counted.
+    await c.close();
+    assert.is((await c.run('echo again')).stdout, 'again\n');
+    assert.equal(c.stats, { connections: 3, commands: N + 1, roundTrips: N + 3 + 3 });
   });
 
   Ssh('a lost connection surfaces as UnreachableError on the next run', async (ctx) => {

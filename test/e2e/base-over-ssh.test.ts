@@ -4,7 +4,7 @@
  * and an unreachable host is reported while the other host goes on.
  * It changes this machine (/etc/localtime, /etc/timezone, /etc/default/cron, installs cron) and restores the files.
  */
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -121,6 +121,32 @@ e2e('--json prints one event per line, and the log under --log-dir has the same 
   assert.is(end.type, 'run-end');
   assert.is(end.recap[0]!.changed, 0);
   assert.is(end.recap[0]!.connections, 1, 'one SSH connection for the whole run');
+});
+
+e2e('a no-change rerun costs one round trip for the role, after connecting and gathering facts once (connector counters)', async () => {
+  const logs = join(dir, 'cost-logs');
+  const r = await runPlaybookCli('base', ['-i', inventory(1), '--json', '--log-dir', logs]);
+  assert.is(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  const recap = (events.at(-1) as Extract<RunEvent, { type: 'run-end' }>).recap[0]!;
+  assert.is(recap.changed, 0, r.stdout);
+  // Once per host and run: the connection test at connect and the facts (root: no sudo check). One master connection.
+  assert.equal(recap.setup, { connections: 1, commands: 1, roundTrips: 2 });
+  // The role: its six steps' probes in one batched command; nothing else.
+  const [role] = recap.roles;
+  assert.is(recap.roles.length, 1);
+  assert.is(role!.role, 'base');
+  assert.equal({ connections: role!.connections, commands: role!.commands, roundTrips: role!.roundTrips }, { connections: 0, commands: 1, roundTrips: 1 });
+  assert.ok(role!.roundTrips <= 2, 'issue 10: at most 2 round trips per role per host');
+  // The totals are the sum of the parts, and the role-end event carries the same cost as the recap.
+  assert.is(recap.roundTrips, recap.setup.roundTrips + role!.roundTrips);
+  assert.is(recap.commands, recap.setup.commands + role!.commands);
+  const roleEnd = events.find((e): e is Extract<RunEvent, { type: 'role-end' }> => e.type === 'role-end');
+  assert.equal(roleEnd?.cost, role);
+  // The run log has them too (a bench reads either).
+  const [logFile] = readdirSync(logs);
+  const logged = readFileSync(join(logs, logFile!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  assert.equal((logged.at(-1) as Extract<RunEvent, { type: 'run-end' }>).recap[0]!.roles, recap.roles);
 });
 
 e2e('on a terminal, progress is a listr2 tree: host, role, steps with their outcome', async () => {

@@ -334,7 +334,7 @@ role("verify's enterprise check (real sh, awk and grep on a temp sources dir) fa
 class RebootingHostDouble implements Connector {
   readonly kind = 'ssh' as const;
   readonly target = 'root@pve-double:22';
-  readonly stats = { connections: 0, commands: 0 };
+  readonly stats = { connections: 0, commands: 0, roundTrips: 0 };
   commands: string[] = [];
   closes = 0;
   private bootId = 'boot-a';
