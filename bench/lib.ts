@@ -13,20 +13,18 @@ export function median(values: number[]): number {
 
 /** The run-end recap of a playbook run's --json output (undefined when the run did not get that far). */
 export function runEnd(stdout: string): Extract<RunEvent, { type: 'run-end' }> | undefined {
-  for (const line of stdout.split('\n').reverse()) {
-    if (!line.startsWith('{')) continue;
-    const e = JSON.parse(line) as RunEvent;
-    if (e.type === 'run-end') return e;
-  }
-  return undefined;
+  return runEvents(stdout).reverse().find((e): e is Extract<RunEvent, { type: 'run-end' }> => e.type === 'run-end');
+}
+
+/** The events of a playbook run's --json output (other lines skipped). */
+function runEvents(stdout: string): RunEvent[] {
+  return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
 }
 
 /** "role: step — what changed" of every step a playbook run's --json output reports changed. */
 export function changedSteps(stdout: string): string[] {
   const out: string[] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const e = JSON.parse(line) as RunEvent;
+  for (const e of runEvents(stdout)) {
     if (e.type === 'step' && e.status === 'changed') out.push(`${e.host} ${e.role}: ${e.title}${e.message ? ` — ${e.message}` : ''}`);
     if (e.type === 'handler' && e.status === 'changed') out.push(`${e.host} ${e.role}: handler ${e.name}`);
   }
