@@ -11,7 +11,6 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The run-end recap of a playbook run's --json output (undefined when the run did not get that far). */
 /** The steps (ours) or tasks (Ansible) changed over all hosts of a recap. */
 export function totalChanged(recap: readonly { changed: number }[]): number {
   return recap.reduce((n, r) => n + r.changed, 0);
@@ -23,6 +22,7 @@ export function runChanged(stdout: string): number | undefined {
   return end && totalChanged(end.recap);
 }
 
+/** The run-end recap of a playbook run's --json output (undefined when the run did not get that far). */
 export function runEnd(stdout: string): Extract<RunEvent, { type: 'run-end' }> | undefined {
   return runEvents(stdout).reverse().find((e): e is Extract<RunEvent, { type: 'run-end' }> => e.type === 'run-end');
 }
