@@ -12,6 +12,17 @@ export function median(values: number[]): number {
 }
 
 /** The run-end recap of a playbook run's --json output (undefined when the run did not get that far). */
+/** The steps (ours) or tasks (Ansible) changed over all hosts of a recap. */
+export function totalChanged(recap: readonly { changed: number }[]): number {
+  return recap.reduce((n, r) => n + r.changed, 0);
+}
+
+/** What our run (its --json lines) changed over all hosts; undefined when it did not get to the end. */
+export function runChanged(stdout: string): number | undefined {
+  const end = runEnd(stdout);
+  return end && totalChanged(end.recap);
+}
+
 export function runEnd(stdout: string): Extract<RunEvent, { type: 'run-end' }> | undefined {
   return runEvents(stdout).reverse().find((e): e is Extract<RunEvent, { type: 'run-end' }> => e.type === 'run-end');
 }

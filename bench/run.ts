@@ -25,8 +25,10 @@ import {
   formatTable,
   hostCounters,
   measure,
+  runChanged,
   runEnd,
   TARGET_SPEEDUP,
+  totalChanged,
   type BenchResult,
 } from './lib.ts';
 import { RESET_SCRIPT } from './reset.ts';
@@ -212,7 +214,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
       if (ours && ansible) {
         // Ansible converged last: what does ours still find to change? (0: the two leave the host the same.)
         const { stdout } = await timed('ours after Ansible (not timed)', 'npx', sameRoles);
-        result.ours!.changesAfterAnsible = runEnd(stdout)?.recap.reduce((n, r) => n + r.changed, 0);
+        result.ours!.changesAfterAnsible = runChanged(stdout);
         result.ours!.changedAfterAnsible = changedSteps(stdout);
       } else if (ansible) {
         await reset();
@@ -228,7 +230,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
       for (let i = 0; i < o.runs; i++) {
         const r = await ansiblePlay();
         runs.push(r.seconds);
-        changed.push(ansibleRecap(r.stdout).reduce((n, x) => n + x.changed, 0));
+        changed.push(totalChanged(ansibleRecap(r.stdout)));
         if (i === 0) result.ansible!.changedTasksOnRerun = ansibleChangedTasks(r.stdout);
       }
       result.ansible!.rerun = measure(runs);
@@ -242,7 +244,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
         same.push(r.seconds);
         if (i === 0 && ansible && result.ours!.changesAfterAnsible === undefined) {
           // Without (a), Ansible's reruns just ran on this host: what does ours find to change after them?
-          result.ours!.changesAfterAnsible = runEnd(r.stdout)?.recap.reduce((n, x) => n + x.changed, 0);
+          result.ours!.changesAfterAnsible = runChanged(r.stdout);
           result.ours!.changedAfterAnsible = changedSteps(r.stdout);
         }
       }
@@ -256,7 +258,7 @@ async function bench(o: ReturnType<typeof options>, freshLab: boolean): Promise<
         const r = await timed(`site ${i + 1}`, 'npx', site);
         runs.push(r.seconds);
         const end = runEnd(r.stdout);
-        const changed = end?.recap.reduce((n, x) => n + x.changed, 0) ?? -1;
+        const changed = end ? totalChanged(end.recap) : -1;
         if (changed !== 0) log(`  warning: this "no-change" rerun changed ${changed} step(s):\n    ${changedSteps(r.stdout).join('\n    ')}`);
         if (end && i === o.runs - 1) result.ours!.counters = hostCounters(end.recap);
       }

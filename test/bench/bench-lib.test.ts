@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCollect } from '../../lib/connectors/process.ts';
 import type { HostRecap } from '../../lib/runner/events.ts';
-import { ansibleChangedTasks, ansibleInventory, ansibleRecap, changedSteps, formatTable, hostCounters, median, runEnd, type BenchResult } from '../../bench/lib.ts';
+import { ansibleChangedTasks, ansibleInventory, ansibleRecap, changedSteps, formatTable, hostCounters, median, runChanged, runEnd, totalChanged, type BenchResult } from '../../bench/lib.ts';
 import { parse } from 'yaml';
 
 const b = suite('bench: statistics, parsing, table');
@@ -25,6 +25,14 @@ b('runEnd finds the recap among JSON lines and other output', () => {
   const out = ['{"type":"run-start"}', 'not json', JSON.stringify(end), ''].join('\n');
   assert.equal(runEnd(out), end);
   assert.is(runEnd('nothing'), undefined);
+});
+
+b('totalChanged and runChanged add the changed steps of every host; no run-end is undefined, not 0', () => {
+  const hosts = [{ ...recap('pve', [['base', 1]]), changed: 2 }, { ...recap('services', [['base', 1]]), changed: 3 }];
+  assert.is(totalChanged(hosts), 5);
+  assert.is(totalChanged([]), 0);
+  assert.is(runChanged(JSON.stringify({ type: 'run-end', recap: hosts, exitCode: 0, seconds: 1 })), 5);
+  assert.is(runChanged('{"type":"run-start"}'), undefined);
 });
 
 b('ansibleRecap reads PLAY RECAP', () => {
