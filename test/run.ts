@@ -27,6 +27,7 @@ const files = findTests(join(root, 'test'))
 let passed = 0;
 let failed = 0;
 for (const file of files) {
+  const started = Date.now();
   // One process per file: suites that start servers or change global state cannot leak into each other.
   const output = await new Promise<{ code: number; text: string }>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,7 +50,7 @@ for (const file of files) {
   passed += ok;
   const fileFailed = Math.max(total - ok - skipped, 0) + (output.code !== 0 && total - ok - skipped === 0 ? 1 : 0);
   failed += fileFailed;
-  process.stdout.write(`${fileFailed === 0 ? 'PASS' : 'FAIL'} ${file}\n`);
+  process.stdout.write(`${fileFailed === 0 ? 'PASS' : 'FAIL'} ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

@@ -10,9 +10,13 @@ const root = new URL('../..', import.meta.url).pathname;
 
 function part(args: string[]): Promise<number> {
   process.stdout.write(`\n== ${args.join(' ')}\n`);
+  const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' });
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => {
+      process.stdout.write(`== ${args.join(' ')}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      resolve(code ?? 1);
+    });
   });
 }
 

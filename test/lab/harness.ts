@@ -111,7 +111,8 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   out('== lab up');
   const lab = await up({ reset: true, log: (l) => out(`  ${l}`) });
-  out(`lab up in ${lab.seconds.toFixed(1)}s${lab.bases.some((b) => b.built) ? ' (base root filesystems built)' : ''}`);
+  const built = [...lab.bases.filter((b) => b.built).map((b) => `${b.release} base`), ...lab.images.filter((i) => i.built).map((i) => `${i.host} VM image`)];
+  out(`lab up in ${lab.seconds.toFixed(1)}s${built.length ? ` (built: ${built.join(', ')})` : ' (bases and VM images from the cache)'}`);
   const envFile = join(defaultLabConfig.stateDir, 'lab.env');
   writeFileSync(envFile, LAB_ENV, { mode: 0o600 });
   envArgs = ['--secrets', envFile];
