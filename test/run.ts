@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { seconds } from './lab/exec.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const lab = process.argv.includes('--lab');
@@ -50,7 +51,7 @@ for (const file of files) {
   passed += ok;
   const fileFailed = Math.max(total - ok - skipped, 0) + (output.code !== 0 && total - ok - skipped === 0 ? 1 : 0);
   failed += fileFailed;
-  process.stdout.write(`${fileFailed === 0 ? 'PASS' : 'FAIL'} ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(`${fileFailed === 0 ? 'PASS' : 'FAIL'} ${file} (${seconds(started)})\n`);
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

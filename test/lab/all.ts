@@ -5,6 +5,7 @@
  * "N passed, N failed" line (.ci/run sums them); the exit code is non-zero when any part failed.
  */
 import { spawn } from 'node:child_process';
+import { seconds } from './exec.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -14,7 +15,7 @@ function part(args: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' });
     child.on('close', (code) => {
-      process.stdout.write(`== ${args.join(' ')}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      process.stdout.write(`== ${args.join(' ')}: exit ${code}, ${seconds(started)}\n`);
       resolve(code ?? 1);
     });
   });

@@ -21,7 +21,7 @@ import { connectorFor } from '../../lib/runner/connect.ts';
 import { allRoles, siteRoles } from '../../roles/index.ts';
 import { convergeResult, roleNoChangeResult, runPlaybook, runVerify } from './converge.ts';
 import { countLine, formatTable, type PhaseResult, type RoleResult } from './harness-report.ts';
-import { defaultLabConfig, down, missingPrerequisites, up } from './lab.ts';
+import { builtByUp, defaultLabConfig, down, missingPrerequisites, up } from './lab.ts';
 
 /**
  * Roles that cannot run in the lab, why, and how they must fail there: fast, and saying so. The table lists them as
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   out('== lab up');
   const lab = await up({ reset: true, log: (l) => out(`  ${l}`) });
-  const built = [...lab.bases.filter((b) => b.built).map((b) => `${b.release} base`), ...lab.images.filter((i) => i.built).map((i) => `${i.host} VM image`)];
+  const built = builtByUp(lab);
   out(`lab up in ${lab.seconds.toFixed(1)}s${built.length ? ` (built: ${built.join(', ')})` : ' (bases and VM images from the cache)'}`);
   const envFile = join(defaultLabConfig.stateDir, 'lab.env');
   writeFileSync(envFile, LAB_ENV, { mode: 0o600 });

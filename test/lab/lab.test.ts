@@ -11,7 +11,7 @@ import { loadInventory } from '../../lib/inventory/load.ts';
 import { buildSchema } from '../../lib/inventory/schema.ts';
 import { allRoles } from '../../roles/index.ts';
 import { hostAddress, hostDir, labKeyFile, labKnownHostsFile, STANDIN_IMAGES, tapName, vethName, type LabHost, type VmHost } from './config.ts';
-import { defaultLabConfig as cfg, down, ensureLabPrerequisites, status, up } from './lab.ts';
+import { builtByUp, defaultLabConfig as cfg, down, ensureLabPrerequisites, status, up } from './lab.ts';
 import { cachedBase } from './rootfs.ts';
 import { cachedVmImage } from './vm-image.ts';
 
@@ -62,7 +62,7 @@ lab('up starts every host (building the bases and baking the VM images first whe
   for (const i of first.images) {
     timings.push(i.built ? `VM image bake (${i.host}, kernel ${i.kernelVersion}): ${i.buildSeconds.toFixed(1)} s` : `VM image bake (${i.host}): cached; it took ${i.buildSeconds.toFixed(1)} s when baked`);
   }
-  timings.push(`up${first.bases.some((b) => b.built) || first.images.some((i) => i.built) ? ' including the builds' : ' (cached)'}: ${first.seconds.toFixed(1)} s`);
+  timings.push(`up${builtByUp(first).length ? ' including the builds' : ' (cached)'}: ${first.seconds.toFixed(1)} s`);
   for (const [name, secs] of Object.entries(first.bootSeconds)) timings.push(`${name}: start to SSH: ${secs.toFixed(1)} s`);
   // The lookups up makes before building: what it built is found there now, so the next up builds nothing (the
   // harness's up, next in test:lab, is that next up). Not proven by a second boot here: under TCG one costs minutes.

@@ -69,6 +69,11 @@ export interface UpResult {
   inventoryFile: string;
 }
 
+/** What an up had to build ("trixie base", "pve VM image"); empty when everything came from the cache. */
+export function builtByUp(result: Pick<UpResult, 'bases' | 'images'>): string[] {
+  return [...result.bases.filter((b) => b.built).map((b) => `${b.release} base`), ...result.images.filter((i) => i.built).map((i) => `${i.host} VM image`)];
+}
+
 export interface DownResult {
   stopped: string[];
   seconds: number;
